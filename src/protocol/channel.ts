@@ -1,0 +1,83 @@
+/**
+ * A frame channel over a pair of byte streams (a child's stdio). Incoming bytes are decoded
+ * and validated against one direction's schema; outgoing frames are validated against the
+ * other direction's schema before they are written (`send_frame` / `send_event`).
+ */
+import type { Readable, Writable } from 'node:stream'
+import type { z } from 'zod'
+import { encodeFrame, envelope, FrameDecoder } from './codec.js'
+import { FrameError } from './errors.js'
+
+export interface ChannelOptions<In, Out> {
+  input: Readable
+  output: Writable
+  inSchema: z.ZodType<In>
+  inTypes: readonly string[]
+  outSchema: z.ZodType<Out>
+  onFrame: (frame: In) => void
+  onError: (err: FrameError) => void
+  /** The input stream ended (the peer closed its side or died). */
+  onEnd: () => void
+  maxFrameBytes?: number
+}
+
+export class FrameChannel<In, Out extends { type: string; payload: unknown }> {
+  readonly #output: Writable
+  readonly #outSchema: z.ZodType<Out>
+  readonly #decoder: FrameDecoder<In>
+  #closed = false
+
+  constructor(opts: ChannelOptions<In, Out>) {
+    this.#output = opts.output
+    this.#outSchema = opts.outSchema
+    this.#decoder = new FrameDecoder<In>({
+      schema: opts.inSchema,
+      knownTypes: opts.inTypes,
+      onFrame: opts.onFrame,
+      onError: opts.onError,
+      ...(opts.maxFrameBytes !== undefined ? { maxFrameBytes: opts.maxFrameBytes } : {})
+    })
+    opts.input.on('data', (chunk: Buffer) => this.#decoder.push(chunk))
+    opts.input.on('end', () => {
+      this.#decoder.end()
+      opts.onEnd()
+    })
+    opts.input.on('error', () => opts.onEnd())
+    opts.output.on('error', () => {
+      this.#closed = true
+    })
+  }
+
+  /** Bytes accepted by `send` that the operating system has not taken yet. */
+  get pendingBytes(): number {
+    return this.#output.writableLength
+  }
+
+  get closed(): boolean {
+    return this.#closed || this.#output.destroyed || this.#output.writableEnded
+  }
+
+  /**
+   * Validates and writes one frame. Returns false when the frame could not be written at all
+   * (channel closed); never blocks. An invalid frame is a programming error and throws.
+   */
+  send<T extends Out['type']>(type: T, payload: Extract<Out, { type: T }>['payload'], requestId: string | null = null): boolean {
+    const frame = envelope(type, payload, requestId)
+    const checked = this.#outSchema.safeParse(frame)
+    if (!checked.success) {
+      throw new FrameError('invalid_outgoing_frame', `refusing to send invalid ${type} frame: ${checked.error.message}`, {
+        frameType: type,
+        requestId
+      })
+    }
+    if (this.closed) return false
+    this.#output.write(encodeFrame(checked.data))
+    return true
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.#closed = true
+    this.#output.end()
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Every timer, retry and limit of relay-broker, in one place, with its unit in its name.
+ *
+ * This module lives in `src/protocol/` because it is the one leaf every process may import:
+ * the supervisor, the `broker pty` child and the API all read their limits from here.
+ */
+
+/** Envelope version carried in every frame (`v`). */
+export const PROTOCOL_VERSION = 1
+/** `protocol_version` reported by `GET /api/session` (the SDK 6.3.6 value). */
+export const API_PROTOCOL_VERSION = 2
+/** Version string reported in `/health` and `/api/session`. */
+export const BROKER_VERSION = '0.1.0'
+
+// ── frames ────────────────────────────────────────────────────────────────
+/** Size of the big-endian length prefix in front of every frame body. */
+export const FRAME_HEADER_BYTES = 4
+/** Largest msgpack body accepted on the frame channel, either direction. */
+export const FRAME_MAX_BYTES = 8 * 1024 * 1024
+
+// ── supervisor ────────────────────────────────────────────────────────────
+/** Maintenance tick: request time-outs, exit sweeps, lease checks. */
+export const MAINTENANCE_TICK_MS = 500
+/** Owner lease of an ephemeral broker; renewed by `POST /api/session/renew`. */
+export const OWNER_LEASE_MS = 120_000
+/** How often the owner lease is checked. */
+export const OWNER_LEASE_CHECK_MS = 10_000
+/** Time a child gets after `shutdown_worker` before its process group is signalled. */
+export const WORKER_SHUTDOWN_GRACE_MS = 2_000
+/** Time between SIGTERM and SIGKILL when a child's group is terminated. */
+export const WORKER_KILL_AFTER_TERM_MS = 1_000
+/** Deadline for a whole graceful broker shutdown. */
+export const BROKER_SHUTDOWN_DEADLINE_MS = 5_000
+/** Deadline of a request/response round trip to a child (`snapshot_pty`). */
+export const WORKER_REQUEST_TIMEOUT_MS = 5_000
+/** Bytes queued for one child's stdin beyond which it is reported as not draining. */
+export const WORKER_STDIN_HIGH_WATER_BYTES = 4 * 1024 * 1024
+
+// ── API ───────────────────────────────────────────────────────────────────
+/** Largest HTTP request body; larger bodies get 413. */
+export const API_BODY_MAX_BYTES = 2 * 1024 * 1024
+/** Events kept for `/ws?sinceSeq=` replay. */
+export const EVENT_REPLAY_CAPACITY = 1000
+/** Interval of server pings on `/ws`. */
+export const WS_PING_INTERVAL_MS = 30_000
+/** Bytes buffered for one `/ws` client beyond which ephemeral events are dropped for it. */
+export const WS_CLIENT_HIGH_WATER_BYTES = 8 * 1024 * 1024
+
+// ── PTY child ─────────────────────────────────────────────────────────────
+export const PTY_DEFAULT_ROWS = 24
+export const PTY_DEFAULT_COLS = 80
+/** Lines of scrollback kept by the child's screen model. */
+export const SCREEN_SCROLLBACK_LINES = 2_000
+/** Output quiet time after the first output that counts as "ready" for a generic CLI. */
+export const READY_SETTLE_MS = 600
+/** A generic CLI that prints nothing at all for this long is taken as waiting for input. */
+export const READY_SILENT_START_MS = 1_500
+/** Last-resort readiness: `worker_ready` with reason `timeout` after this long. */
+export const STARTUP_READY_TIMEOUT_MS = 25_000
+/** How often readiness, verification and idle are re-evaluated. */
+export const PTY_TICK_MS = 50
+/** Pause between typing a message and pressing Enter. */
+export const INJECT_ENTER_DELAY_MS = 50
+/** Pause between two injections into the same PTY. */
+export const INJECT_GAP_MS = 20
+/** How long the relay line may take to appear on screen before the delivery fails. */
+export const VERIFY_WINDOW_MS = 5_000
+/** Longest wait for node-pty to hand the injected bytes to the kernel. */
+export const PTY_WRITE_DRAIN_TIMEOUT_MS = 2_000
+/** Messages longer than this are verified by their head and tail rather than in full. */
+export const VERIFY_FULL_MATCH_MAX_CHARS = 400
+export const VERIFY_HEAD_CHARS = 160
+export const VERIFY_TAIL_CHARS = 80
+/** Default idle threshold (`agent_idle` after this much PTY silence); 0 disables. */
+export const IDLE_THRESHOLD_DEFAULT_SECS = 30
+/** `worker_stream` batching: flush when this many bytes are buffered… */
+export const STREAM_BATCH_MAX_BYTES = 4_096
+/** …or when this long has passed since the first unflushed byte. */
+export const STREAM_FLUSH_MS = 50
+/** Tail of output reported in `agent_exit.last_output`. */
+export const LAST_OUTPUT_CHARS = 2_000
+/** Deliveries a child holds before it refuses more (`delivery_failed`, `queue_full`). */
+export const PTY_QUEUE_MAX = 1_024
+/** Delivery ids a child remembers to refuse duplicates. */
+export const PTY_SEEN_DELIVERY_IDS_MAX = 8_192
+/** Between SIGHUP/SIGTERM to the CLI's process group and SIGKILL. */
+export const CLI_KILL_AFTER_TERM_MS = 1_000
+/** Steer mode: pause after the ESC ESC interrupt before typing. */
+export const STEER_ESC_DELAY_MS = 120
+/** Idle is re-checked this often. */
+export const IDLE_CHECK_MS = 1_000

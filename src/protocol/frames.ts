@@ -1,0 +1,153 @@
+/**
+ * The frame catalogue between the supervisor (`broker init`) and its children
+ * (`broker pty`, `broker headless`): one closed zod union per direction.
+ *
+ * Envelope: `{ v, type, request_id, payload }` (worker.md §2.1). Each frame type has
+ * one payload schema; anything else is refused by the decoder with a coded error.
+ */
+import { z } from 'zod'
+
+const requestId = z.string().nullable()
+const u16 = z.number().int().min(0).max(65_535)
+
+// ── shared payload parts ─────────────────────────────────────────────────────
+
+export const injectionModeSchema = z.enum(['wait', 'steer'])
+
+export const restartPolicySchema = z.object({
+  enabled: z.boolean(),
+  max_restarts: z.number().int().nonnegative(),
+  cooldown_ms: z.number().int().nonnegative(),
+  max_consecutive_failures: z.number().int().nonnegative()
+})
+
+export const agentSpecSchema = z.object({
+  name: z.string(),
+  runtime: z.enum(['pty', 'headless']),
+  provider: z.string().nullable().optional(),
+  cli: z.string().nullable(),
+  model: z.string().nullable().optional(),
+  cwd: z.string().nullable().optional(),
+  team: z.string().nullable().optional(),
+  shadow_of: z.string().nullable().optional(),
+  shadow_mode: z.string().nullable().optional(),
+  args: z.array(z.string()),
+  channels: z.array(z.string()),
+  restart_policy: restartPolicySchema.nullable().optional(),
+  /** Echo-verification window for this agent (seconds); default VERIFY_WINDOW_MS. */
+  verify_window_secs: z.number().positive().nullable().optional()
+})
+
+export const relayDeliverySchema = z.object({
+  delivery_id: z.string().min(1),
+  event_id: z.string().min(1),
+  workspace_id: z.string().nullable().optional(),
+  workspace_alias: z.string().nullable().optional(),
+  from: z.string(),
+  target: z.string(),
+  body: z.string(),
+  thread_id: z.string().nullable().optional(),
+  priority: z.number().int().min(0).max(4).nullable().optional(),
+  injection_mode: injectionModeSchema.default('wait')
+})
+
+const deliveryRef = { delivery_id: z.string(), event_id: z.string() }
+const deliveryStamp = { ...deliveryRef, worker_name: z.string(), timestamp: z.number() }
+
+// ── broker → worker ──────────────────────────────────────────────────────────
+
+function frame<T extends string, P extends z.ZodType>(type: T, payload: P) {
+  return z.object({ v: z.number().int(), type: z.literal(type), request_id: requestId, payload })
+}
+
+export const brokerToWorkerSchema = z.discriminatedUnion('type', [
+  frame('init_worker', z.object({ agent: agentSpecSchema })),
+  frame('deliver_relay', relayDeliverySchema),
+  frame('shutdown_worker', z.object({ reason: z.string(), grace_ms: z.number().int().nonnegative() })),
+  frame('resize_pty', z.object({ rows: u16, cols: u16 })),
+  frame('snapshot_pty', z.object({ format: z.string() })),
+  frame('write_pty', z.object({ data: z.string() })),
+  frame('set_model', z.object({ model: z.string().min(1) })),
+  frame('ping', z.object({ ts_ms: z.number() }))
+])
+
+// ── worker → broker ──────────────────────────────────────────────────────────
+
+export const workerErrorPayloadSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean()
+})
+
+export const snapshotPayloadSchema = z.union([
+  z.object({
+    format: z.enum(['plain', 'ansi']),
+    rows: z.number().int(),
+    cols: z.number().int(),
+    cursor: z.tuple([z.number().int(), z.number().int()]),
+    screen: z.string()
+  }),
+  z.object({ error: z.object({ code: z.string(), message: z.string() }) })
+])
+
+export const workerToBrokerSchema = z.discriminatedUnion('type', [
+  /** The CLI process exists (sent once, right after it was started). */
+  frame('worker_started', z.object({ cli_pid: z.number().int(), rows: u16, cols: u16 })),
+  frame(
+    'worker_ready',
+    z.object({
+      name: z.string(),
+      runtime: z.enum(['pty', 'headless']),
+      /** What made the child decide the CLI is ready. */
+      reason: z.enum(['prompt', 'settled', 'silent', 'timeout', 'marker']).optional()
+    })
+  ),
+  frame('delivery_queued', z.object(deliveryStamp)),
+  frame('delivery_injected', z.object(deliveryStamp)),
+  frame('delivery_ack', z.object(deliveryRef)),
+  frame('delivery_verified', z.object({ ...deliveryRef, verification: z.literal('echo') })),
+  frame(
+    'delivery_failed',
+    z.object({
+      ...deliveryRef,
+      reason: z.string(),
+      /** Last stage the child reached before failing: the text may or may not have been typed. */
+      stage: z.enum(['queued', 'injected'])
+    })
+  ),
+  frame('delivery_active', z.object({ ...deliveryRef, pattern: z.string() })),
+  frame('worker_stream', z.object({ stream: z.enum(['stdout', 'stderr']), chunk: z.string() })),
+  frame('agent_idle', z.object({ idle_secs: z.number().int(), reason: z.string().optional() })),
+  frame(
+    'agent_exit',
+    z.object({
+      reason: z.enum(['agent_requested', 'pty_closed', 'child_exited']),
+      last_output: z.string().optional()
+    })
+  ),
+  frame('worker_exited', z.object({ code: z.number().int().nullable(), signal: z.string().nullable() })),
+  frame('worker_error', workerErrorPayloadSchema),
+  frame('pong', z.object({ ts_ms: z.number() })),
+  frame('snapshot_response', snapshotPayloadSchema),
+  frame(
+    'continuity_command',
+    z.object({ action: z.enum(['save', 'load', 'uncertain']), content: z.string() })
+  )
+])
+
+export type BrokerToWorkerFrame = z.infer<typeof brokerToWorkerSchema>
+export type WorkerToBrokerFrame = z.infer<typeof workerToBrokerSchema>
+export type BrokerToWorkerType = BrokerToWorkerFrame['type']
+export type WorkerToBrokerType = WorkerToBrokerFrame['type']
+export type FrameOf<F extends { type: string }, T extends F['type']> = Extract<F, { type: T }>
+export type PayloadOf<F extends { type: string; payload: unknown }, T extends F['type']> = Extract<F, { type: T }>['payload']
+export type AgentSpec = z.infer<typeof agentSpecSchema>
+export type RelayDelivery = z.infer<typeof relayDeliverySchema>
+export type RestartPolicy = z.infer<typeof restartPolicySchema>
+export type InjectionMode = z.infer<typeof injectionModeSchema>
+export type WorkerErrorPayload = z.infer<typeof workerErrorPayloadSchema>
+export type SnapshotPayload = z.infer<typeof snapshotPayloadSchema>
+
+/** Frame type names of each direction, for exhaustive tests and `unknown_type` errors. */
+export const BROKER_TO_WORKER_TYPES: readonly string[] = brokerToWorkerSchema.options.map((o) => o.shape.type.value)
+export const WORKER_TO_BROKER_TYPES: readonly string[] = workerToBrokerSchema.options.map((o) => o.shape.type.value)
