@@ -1,0 +1,42 @@
+/** API-key check (api.md §2): `X-API-Key` first, else `Authorization: Bearer <key>`; constant-time compare. */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { sendJson } from './reply.js'
+
+const UNAUTHORIZED_BODY = {
+  error: { code: 'unauthorized', message: 'Missing or invalid API key', retryable: false, statusCode: 401 }
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest()
+}
+
+export class ApiKeyAuth {
+  readonly #expected: Buffer
+  constructor(apiKey: string) {
+    this.#expected = digest(apiKey.trim())
+  }
+
+  presented(req: IncomingMessage): string | null {
+    const xKey = req.headers['x-api-key']
+    const x = (Array.isArray(xKey) ? xKey[0] : xKey)?.trim()
+    if (x) return x
+    const auth = req.headers.authorization
+    if (auth && auth.startsWith('Bearer ')) {
+      const token = auth.slice(7).trim()
+      if (token) return token
+    }
+    return null
+  }
+
+  check(req: IncomingMessage): boolean {
+    const key = this.presented(req)
+    return key !== null && timingSafeEqual(digest(key), this.#expected)
+  }
+
+  reject(res: ServerResponse): void {
+    sendJson(res, 401, UNAUTHORIZED_BODY)
+  }
+}
+
+export const UNAUTHORIZED_JSON = JSON.stringify(UNAUTHORIZED_BODY)

@@ -1,0 +1,60 @@
+/** A small method + path router: 404 for unknown paths, 405 with `allow` for a wrong method. */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { BrokerRuntime } from '../supervisor/runtime.js'
+
+export interface RouteContext {
+  req: IncomingMessage
+  res: ServerResponse
+  url: URL
+  params: Record<string, string>
+  rt: BrokerRuntime
+}
+
+export type Handler = (ctx: RouteContext) => Promise<void> | void
+
+interface Route {
+  method: string
+  regex: RegExp
+  keys: string[]
+  handler: Handler
+}
+
+export type RouteMatch = { kind: 'found'; handler: Handler; params: Record<string, string> } | { kind: 'method'; allow: string } | { kind: 'none' }
+
+export class Router {
+  readonly #routes: Route[] = []
+
+  add(method: string, pattern: string, handler: Handler): this {
+    const keys: string[] = []
+    const source = pattern
+      .split('/')
+      .map((seg) => {
+        if (seg.startsWith(':')) {
+          keys.push(seg.slice(1))
+          return '([^/]+)'
+        }
+        return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      })
+      .join('/')
+    this.#routes.push({ method, regex: new RegExp(`^${source}$`), keys, handler })
+    return this
+  }
+
+  match(method: string, pathname: string): RouteMatch {
+    const allowed: string[] = []
+    for (const route of this.#routes) {
+      const m = route.regex.exec(pathname)
+      if (!m) continue
+      if (route.method === method || (route.method === 'GET' && method === 'HEAD')) {
+        const params: Record<string, string> = {}
+        route.keys.forEach((k, i) => {
+          params[k] = decodeURIComponent(m[i + 1]!)
+        })
+        return { kind: 'found', handler: route.handler, params }
+      }
+      allowed.push(route.method)
+      if (route.method === 'GET') allowed.push('HEAD')
+    }
+    return allowed.length > 0 ? { kind: 'method', allow: allowed.join(',') } : { kind: 'none' }
+  }
+}

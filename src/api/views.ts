@@ -1,0 +1,32 @@
+/** Wire views of runtime objects (api.md §4.6). */
+import type { AgentEntry, BrokerRuntime } from '../supervisor/runtime.js'
+import { ApiError } from './reply.js'
+
+export function agentView(rt: BrokerRuntime, entry: AgentEntry) {
+  const h = entry.handle
+  const now = Date.now()
+  return {
+    name: h.name,
+    runtime: h.spec.runtime,
+    provider: h.spec.provider ?? null,
+    cli: h.spec.cli,
+    model: h.spec.model ?? null,
+    team: h.spec.team ?? null,
+    channels: [...(rt.hub.channelsOf(h.name) ?? h.spec.channels)],
+    parent: entry.parent,
+    pid: h.pid,
+    cli_pid: h.cliPid,
+    state: h.state,
+    last_activity_ms: now - entry.lastActivityAt,
+    last_activity_at: new Date(entry.lastActivityAt).toISOString(),
+    context_budget_pct: null,
+    current_state: entry.idle ? 'idle' : 'working'
+  }
+}
+
+/** The agent or a 404 `agent_not_found` with the route's message wording. */
+export function requireAgent(rt: BrokerRuntime, name: string, wording: 'no worker named' | 'unknown worker'): AgentEntry {
+  const entry = rt.agents.get(name)
+  if (!entry) throw new ApiError(404, 'agent_not_found', `agent_not_found: ${wording} '${name}'`)
+  return entry
+}

@@ -1,0 +1,85 @@
+/** `broker init [--name S] [--channels CSV] [--api-port N] [--api-bind ADDR] [--persist] [--state-dir PATH]` */
+import { randomBytes } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { createLogger } from '../protocol/log.js'
+import { createApiServer } from '../api/server.js'
+import { BrokerLock, LockHeldError } from '../supervisor/lock.js'
+import { resolveBrokerName, resolvePaths } from '../supervisor/paths.js'
+import { BrokerRuntime } from '../supervisor/runtime.js'
+import { removeFile, writeJsonAtomic } from '../supervisor/files.js'
+import { flagNumber, flagString, parseArgs, UsageError } from './args.js'
+
+function csv(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+}
+
+export async function runInitCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['name', 'channels', 'api-port', 'api-bind', 'state-dir'], ['persist'])
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`)
+  const cwd = process.cwd()
+  const name = resolveBrokerName(flagString(args, 'name'), cwd)
+  const persist = args.flags.get('persist') === true
+  const port = flagNumber(args, 'api-port') ?? 0
+  if (!Number.isInteger(port) || port > 65_535) throw new UsageError(`--api-port must be 0..65535`)
+  const bind = flagString(args, 'api-bind') ?? '127.0.0.1'
+  const channels = args.flags.has('channels') ? csv(flagString(args, 'channels')) : ['general']
+  const log = createLogger('broker')
+
+  const paths = resolvePaths({ name, persist, stateDir: flagString(args, 'state-dir'), cwd })
+  const lock = new BrokerLock(paths.lock)
+  try {
+    if (lock.acquire(paths.root)) log.warn({ root: paths.root }, 'recovered a stale broker lock')
+  } catch (err) {
+    if (err instanceof LockHeldError) {
+      process.stderr.write(`[agent-relay] error: ${err.message}\n`)
+      process.exit(1)
+    }
+    throw err
+  }
+
+  const apiKey = process.env.RELAY_BROKER_API_KEY?.trim() || `br_${randomBytes(16).toString('hex')}`
+  const defaultAgentChannels = csv(process.env.RELAY_DEFAULT_CHANNELS)
+  const rt = new BrokerRuntime({
+    name,
+    paths,
+    apiKey,
+    channels,
+    defaultAgentChannels: defaultAgentChannels.length > 0 ? defaultAgentChannels : ['general', 'engineering'],
+    leaseEnabled: !persist,
+    cwd,
+    log
+  })
+  const api = createApiServer(rt)
+  try {
+    await new Promise<void>((resolve, reject) => {
+      api.server.once('error', reject)
+      api.server.listen(port, bind, () => resolve())
+    })
+  } catch (err) {
+    lock.release()
+    process.stderr.write(`[agent-relay] error: failed to bind API on ${bind}:${port}: ${(err as Error).message}\n`)
+    process.exit(1)
+  }
+  const actualPort = (api.server.address() as AddressInfo).port
+  const url = `http://${bind}:${actualPort}`
+  process.stdout.write(`[agent-relay] API listening on ${url}\n`)
+  writeJsonAtomic(paths.connection, { url, port: actualPort, api_key: apiKey, pid: process.pid, state_dir: paths.root })
+  rt.start(url)
+  log.info({ url, root: paths.root, mode: paths.mode, name }, 'broker ready')
+
+  rt.onShutdown(() => {
+    api.close()
+    removeFile(paths.connection)
+    lock.release()
+    log.info('broker stopped')
+    // Let pending stdout/stderr writes flush, then leave.
+    setImmediate(() => process.exit(0))
+  })
+  const onSignal = (signal: NodeJS.Signals) => rt.dispatch({ type: 'signal', signal })
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  process.on('SIGHUP', onSignal)
+}

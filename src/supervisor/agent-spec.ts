@@ -1,0 +1,108 @@
+/** From a validated spawn request to the child's argv and environment. */
+import { fileURLToPath } from 'node:url'
+import { statSync } from 'node:fs'
+import { resolve } from 'node:path'
+import type { AgentSpec, RestartPolicy } from '../protocol/frames.js'
+import { CliParseError, resolveExecutable, splitCommand } from './cli-command.js'
+
+/** `bin/broker`, re-executed for every child. */
+export const BROKER_BIN = fileURLToPath(new URL('../../../bin/broker', import.meta.url))
+
+export class SpawnError extends Error {
+  readonly code: string
+  /** HTTP status the API should answer with. */
+  readonly status: number
+  constructor(code: string, message: string, status = 500) {
+    super(message)
+    this.name = 'SpawnError'
+    this.code = code
+    this.status = status
+  }
+}
+
+/** A spawn request after edge validation (both spellings already merged). */
+export interface SpawnRequest {
+  name: string
+  cli: string
+  runtime: 'pty' | 'headless'
+  args: string[]
+  channels: string[]
+  model: string | null
+  task: string | null
+  cwd: string | null
+  team: string | null
+  shadow_of: string | null
+  shadow_mode: string | null
+  idle_threshold_secs: number | null
+  verify_window_secs: number | null
+  restart_policy: RestartPolicy | null
+}
+
+export interface PreparedSpawn {
+  spec: AgentSpec
+  argv: string[]
+  cwd: string
+  executable: string
+}
+
+const UNSAFE_NAME = /[/\\\0]|^\.\.?$|^$/
+
+export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChannels: readonly string[]): PreparedSpawn {
+  if (UNSAFE_NAME.test(req.name)) {
+    throw new SpawnError('invalid_name', `invalid agent name '${req.name}': no '/', '\\', NUL, '.' or '..'`, 400)
+  }
+  if (req.runtime !== 'pty') {
+    throw new SpawnError('unsupported_runtime', `unsupported transport '${req.runtime}' (only 'pty' is available)`, 400)
+  }
+  const cwd = req.cwd ? resolve(brokerCwd, req.cwd) : brokerCwd
+  try {
+    if (!statSync(cwd).isDirectory()) throw new Error()
+  } catch {
+    throw new SpawnError('invalid_cwd', `cwd '${cwd}' is not a directory`, 400)
+  }
+  let words: string[]
+  try {
+    words = splitCommand(req.cli)
+  } catch (err) {
+    throw new SpawnError((err as CliParseError).code, (err as Error).message, 400)
+  }
+  const [command, ...inline] = words as [string, ...string[]]
+  const executable = resolveExecutable(command, cwd)
+  if (executable === null) {
+    throw new SpawnError('cli_not_found', `cli '${command}' not found (not an executable file, nor on PATH)`, 400)
+  }
+  const args = [...inline, ...req.args]
+  if (req.model && !args.some((a) => a === '--model' || a.startsWith('--model=') || a === '-m' || a.startsWith('-m='))) {
+    args.push('--model', req.model)
+  }
+  const spec: AgentSpec = {
+    name: req.name,
+    runtime: 'pty',
+    cli: req.cli,
+    model: req.model,
+    cwd,
+    team: req.team,
+    shadow_of: req.shadow_of,
+    shadow_mode: req.shadow_mode,
+    args: req.args,
+    channels: req.channels.length > 0 ? req.channels : [...defaultChannels],
+    restart_policy: req.restart_policy,
+    verify_window_secs: req.verify_window_secs
+  }
+  const argv = [BROKER_BIN, 'pty', '--agent-name', req.name]
+  if (req.idle_threshold_secs !== null) argv.push('--idle-threshold-secs', String(req.idle_threshold_secs))
+  argv.push(executable)
+  if (args.length > 0) argv.push('--', ...args)
+  return { spec, argv, cwd, executable }
+}
+
+/** Environment of a child: the broker's, minus its secrets, plus the agent's identity. */
+export function childEnv(name: string, brokerUrl: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  delete env.RELAY_BROKER_API_KEY
+  delete env.CLAUDECODE
+  env.RELAY_AGENT_NAME = name
+  env.RELAY_AGENT_TYPE = 'agent'
+  env.RELAY_BROKER_URL = brokerUrl
+  return env
+}

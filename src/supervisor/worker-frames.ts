@@ -1,0 +1,84 @@
+/** What the supervisor does with each frame a child sends (runtime.md §3.3, api.md §6). */
+import type { WorkerToBrokerFrame } from '../protocol/index.js'
+import type { BrokerRuntime } from './runtime.js'
+import type { WorkerHandle } from './worker-handle.js'
+
+export function handleWorkerFrame(rt: BrokerRuntime, handle: WorkerHandle, frame: WorkerToBrokerFrame): void {
+  const name = handle.name
+  const entry = rt.agents.get(name)
+  switch (frame.type) {
+    case 'worker_stream':
+      if (entry) {
+        entry.lastActivityAt = Date.now()
+        entry.idle = false
+      }
+      rt.emit({ kind: 'worker_stream', name, stream: frame.payload.stream, chunk: frame.payload.chunk })
+      return
+    case 'worker_started':
+      rt.saveState()
+      return
+    case 'worker_ready':
+      rt.log.info({ agent: name, reason: frame.payload.reason }, 'agent ready')
+      rt.emit({
+        kind: 'worker_ready',
+        name,
+        runtime: frame.payload.runtime,
+        provider: handle.spec.provider ?? null,
+        cli: handle.spec.cli,
+        model: handle.spec.model ?? null
+      })
+      return
+    case 'delivery_queued':
+    case 'delivery_injected': {
+      const stage = frame.type === 'delivery_queued' ? 'queued' : 'injected'
+      const rec = rt.deliveries.advance(frame.payload.delivery_id, stage)
+      if (!rec || rec.agent !== name) return
+      rt.emit({ kind: frame.type, name, delivery_id: rec.delivery_id, event_id: rec.event_id, timestamp: frame.payload.timestamp })
+      return
+    }
+    case 'delivery_ack':
+      // The child acks and verifies together on echo; the ack is reported with the verification.
+      return
+    case 'delivery_verified': {
+      const rec = rt.deliveries.advance(frame.payload.delivery_id, 'verified')
+      if (!rec || rec.agent !== name) return
+      const ref = { name, delivery_id: rec.delivery_id, event_id: rec.event_id }
+      rt.emit({ kind: 'delivery_ack', ...ref, timestamp: Date.now() })
+      rt.emit({ kind: 'message_delivery_confirmed', ...ref, from: rec.from, to: rec.to })
+      rt.emit({ kind: 'delivery_verified', ...ref })
+      return
+    }
+    case 'delivery_failed':
+      rt.failDelivery(frame.payload.delivery_id, frame.payload.reason)
+      return
+    case 'delivery_active':
+      rt.emit({ kind: 'delivery_active', name, delivery_id: frame.payload.delivery_id, event_id: frame.payload.event_id, pattern: frame.payload.pattern })
+      return
+    case 'agent_idle':
+      if (entry) entry.idle = true
+      rt.emit({
+        kind: 'agent_idle',
+        name,
+        idle_secs: frame.payload.idle_secs,
+        since: new Date(Date.now() - frame.payload.idle_secs * 1000).toISOString()
+      })
+      return
+    case 'agent_exit':
+      rt.emit({ kind: 'agent_exit', name, reason: frame.payload.reason })
+      return
+    case 'worker_exited':
+      // The process exit that follows is the one place an exit is handled.
+      return
+    case 'worker_error':
+      rt.log.warn({ agent: name, code: frame.payload.code }, frame.payload.message)
+      rt.emit({ kind: 'worker_error', name, code: frame.payload.code, message: frame.payload.message, error: frame.payload })
+      return
+    case 'pong':
+    case 'snapshot_response':
+      // Unsolicited replies (their request timed out): nothing to do.
+      return
+    case 'continuity_command':
+      rt.log.info({ agent: name, action: frame.payload.action }, 'continuity command ignored (not supported yet)')
+      return
+  }
+}
