@@ -105,6 +105,8 @@ export class FrameDecoder<F> {
   }
 
   #consume(n: number): Buffer {
+    // A zero-length body may follow a header that ended the last chunk: #chunks is empty then.
+    if (n === 0) return Buffer.alloc(0)
     this.#buffered -= n
     const first = this.#chunks[0]!
     if (n === first.length) return this.#chunks.shift()!
