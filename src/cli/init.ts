@@ -53,6 +53,11 @@ export async function runInitCommand(argv: string[]): Promise<void> {
     log
   })
   const api = createApiServer(rt)
+  // Handlers before the URL is printed: until one is installed, SIGTERM kills the process outright.
+  const onSignal = (signal: NodeJS.Signals) => rt.dispatch({ type: 'signal', signal })
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  process.on('SIGHUP', onSignal)
   try {
     await new Promise<void>((resolve, reject) => {
       api.server.once('error', reject)
@@ -65,8 +70,9 @@ export async function runInitCommand(argv: string[]): Promise<void> {
   }
   const actualPort = (api.server.address() as AddressInfo).port
   const url = `http://${bind}:${actualPort}`
-  process.stdout.write(`[agent-relay] API listening on ${url}\n`)
+  // connection.json first, so whoever reads the stdout line can also find the file.
   writeJsonAtomic(paths.connection, { url, port: actualPort, api_key: apiKey, pid: process.pid, state_dir: paths.root })
+  process.stdout.write(`[agent-relay] API listening on ${url}\n`)
   rt.start(url)
   log.info({ url, root: paths.root, mode: paths.mode, name }, 'broker ready')
 
@@ -78,8 +84,4 @@ export async function runInitCommand(argv: string[]): Promise<void> {
     // Let pending stdout/stderr writes flush, then leave.
     setImmediate(() => process.exit(0))
   })
-  const onSignal = (signal: NodeJS.Signals) => rt.dispatch({ type: 'signal', signal })
-  process.on('SIGTERM', onSignal)
-  process.on('SIGINT', onSignal)
-  process.on('SIGHUP', onSignal)
 }

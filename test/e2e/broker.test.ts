@@ -6,6 +6,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ECHO_CLI, MUTE_CLI, TestBroker, pidAlive, readJsonLines, type EventLog } from './harness.js'
 
+/** A plain snapshot with the 80-column soft wraps (and line ends) removed. */
+function unwrap(screen: string): string {
+  return screen.replace(/\n/g, '')
+}
+
 describe('broker end to end', () => {
   let broker: TestBroker
   let events: EventLog
@@ -49,7 +54,7 @@ describe('broker end to end', () => {
 
     const snap = await broker.api('GET', '/api/spawned/alice/snapshot')
     assert.equal(snap.status, 200)
-    assert.match(snap.body.screen, /got: Relay message from carol \[local \/ http_[0-9a-f]{32}\]: hello alice/)
+    assert.match(unwrap(snap.body.screen), /got: Relay message from carol \[local \/ http_[0-9a-f]{32}\]: hello alice/)
     const received = readJsonLines(fixtureLog).filter((l) => l.agent === 'alice' && l.line.endsWith(': hello alice'))
     assert.equal(received.length, 1, 'the fixture received the DM exactly once')
     assert.equal(received[0].line, `Relay message from carol [local / ${res.body.event_id}]: hello alice`)
@@ -64,7 +69,7 @@ describe('broker end to end', () => {
     }
     for (const name of ['alice', 'bob']) {
       const snap = await broker.api('GET', `/api/spawned/${name}/snapshot`)
-      assert.match(snap.body.screen, /got: Relay message from tester in #general \[local \/ http_[0-9a-f]{32}\]: all hands/)
+      assert.match(unwrap(snap.body.screen), /got: Relay message from tester in #general \[local \/ http_[0-9a-f]{32}\]: all hands/)
     }
   })
 
