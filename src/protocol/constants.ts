@@ -89,3 +89,12 @@ export const CLI_KILL_AFTER_TERM_MS = 1_000
 export const STEER_ESC_DELAY_MS = 120
 /** Idle is re-checked this often. */
 export const IDLE_CHECK_MS = 1_000
+/** After SIGKILL to the CLI's process group: longest wait for node-pty to report its exit. */
+export const CLI_EXIT_WAIT_AFTER_KILL_MS = 2_000
+/** Readiness marker scan: stripped startup output kept (trimmed to the KEEP size when over MAX). */
+export const STARTUP_OUTPUT_MAX_CHARS = 12_000
+export const STARTUP_OUTPUT_KEEP_CHARS = 8_000
+/** Longest wait for the frame channel (stdout) to drain before the child exits. */
+export const PTY_EXIT_FLUSH_TIMEOUT_MS = 1_000
+/** When the verification window ends while output is still being parsed, wait at most this much longer for the parse. */
+export const VERIFY_PARSE_GRACE_MS = 1_000

@@ -1,0 +1,30 @@
+/** How the `broker pty` process ends: its exit statuses and the last flush of the frame channel. */
+import { PTY_EXIT_FLUSH_TIMEOUT_MS } from '../protocol/constants.js'
+
+/** The frame channel lost its framing (EX_PROTOCOL). */
+export const EXIT_PROTOCOL_ERROR = 76
+/** The CLI cannot be found or started (as a shell would). */
+export const EXIT_SPAWN_FAILED = 127
+/** An internal error (EX_SOFTWARE). */
+export const EXIT_INTERNAL_ERROR = 70
+
+/** The worker's exit status for a CLI exit status: its code, or 128 + the signal that killed it. */
+export function exitStatusFor(code: number | null, signal: number | null): number {
+  if (signal) return 128 + signal
+  return code ?? 1
+}
+
+/** Waits (bounded) until stdout has taken every frame written so far, closes the channel, exits. */
+export async function flushAndExit(channel: { closed: boolean; close(): void }, status: number): Promise<never> {
+  if (!channel.closed) {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, PTY_EXIT_FLUSH_TIMEOUT_MS)
+      process.stdout.write('', () => {
+        clearTimeout(t)
+        resolve()
+      })
+    })
+  }
+  channel.close()
+  process.exit(status)
+}

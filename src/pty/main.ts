@@ -1,0 +1,30 @@
+/**
+ * `broker pty`: hosts one agent CLI in a pseudo-terminal and speaks the frame protocol with
+ * the supervisor over this process's stdin (frames in) and stdout (frames out).
+ *
+ * stdout carries frames ONLY: console.log/info/debug are sent to stderr before anything else
+ * runs, and logs go to stderr through pino.
+ */
+import { PtyWorker, type PtyWorkerOptions } from './worker.js'
+
+export type { PtyWorkerOptions }
+
+/** Routes console output that would land on stdout (the frame channel) to stderr. */
+export function protectStdout(): void {
+  const toStderr = console.error.bind(console)
+  console.log = toStderr
+  console.info = toStderr
+  console.debug = toStderr
+  console.trace = toStderr
+}
+
+export async function runPtyWorker(opts: {
+  cli: string
+  args: string[]
+  agentName: string | null
+  idleThresholdSecs: number | null
+}): Promise<void> {
+  protectStdout()
+  const worker = new PtyWorker(opts)
+  await worker.start()
+}

@@ -1,0 +1,331 @@
+/**
+ * The PTY worker: wires the CLI's pty, the screen model, the ordered writer, the stream
+ * batcher, readiness, deliveries and the frame channel together, and owns the process's
+ * lifecycle (CLI exit, shutdown, signals).
+ */
+import pty, { type IPty } from 'node-pty'
+import { FrameChannel } from '../protocol/channel.js'
+import {
+  CLI_EXIT_WAIT_AFTER_KILL_MS,
+  CLI_KILL_AFTER_TERM_MS,
+  IDLE_CHECK_MS,
+  IDLE_THRESHOLD_DEFAULT_SECS,
+  LAST_OUTPUT_CHARS,
+  PTY_DEFAULT_COLS,
+  PTY_DEFAULT_ROWS,
+  PTY_EXIT_FLUSH_TIMEOUT_MS,
+  PTY_TICK_MS,
+  VERIFY_WINDOW_MS
+} from '../protocol/constants.js'
+import type { FrameError } from '../protocol/errors.js'
+import {
+  BROKER_TO_WORKER_TYPES,
+  brokerToWorkerSchema,
+  workerToBrokerSchema,
+  type BrokerToWorkerFrame,
+  type WorkerToBrokerFrame
+} from '../protocol/frames.js'
+import { createLogger, type Logger } from '../protocol/log.js'
+import { cliEnv, resolveCli, signalGroup } from './cli-process.js'
+import { EXIT_INTERNAL_ERROR, EXIT_PROTOCOL_ERROR, EXIT_SPAWN_FAILED, exitStatusFor, flushAndExit } from './exit.js'
+import { IdleDetector } from './idle.js'
+import { Deliveries, type SendFrame } from './deliveries.js'
+import { reminderEnvFrom } from './inject.js'
+import { profileFor, type CliProfile } from './profile.js'
+import { ReadinessTracker } from './readiness.js'
+import { Screen } from './screen.js'
+import { handleControlFrame, type TerminalParts } from './control.js'
+import { StreamBatcher } from './stream.js'
+import { PtyWriter, sleep } from './writer.js'
+
+export interface PtyWorkerOptions {
+  cli: string
+  args: string[]
+  agentName: string | null
+  idleThresholdSecs: number | null
+}
+
+const DEFAULT_WORKER_NAME = 'pty-worker'
+
+type Channel = FrameChannel<BrokerToWorkerFrame, WorkerToBrokerFrame>
+
+export class PtyWorker {
+  readonly #opts: PtyWorkerOptions
+  readonly #log: Logger
+  readonly #channel: Channel
+  readonly #idleThresholdMs: number
+  readonly #profile: CliProfile
+  #name: string | null
+  #pty: IPty | null = null
+  #screen: Screen | null = null
+  #writer: PtyWriter | null = null
+  #stream: StreamBatcher | null = null
+  #deliveries: Deliveries | null = null
+  #verifyWindowMs = VERIFY_WINDOW_MS
+  #spawnedAtMs = 0
+  #idle: IdleDetector | null = null
+  #initRequestId: string | null = null
+  #initReceived = false
+  #readiness: ReadinessTracker | null = null
+  #terminal: TerminalParts | null = null
+  #readySent = false
+  #shuttingDown = false
+  #exiting = false
+  #protocolLost = false
+  readonly #timers: NodeJS.Timeout[] = []
+
+  constructor(opts: PtyWorkerOptions) {
+    this.#opts = opts
+    this.#name = opts.agentName
+    this.#log = createLogger(`pty:${opts.agentName ?? DEFAULT_WORKER_NAME}`)
+    this.#idleThresholdMs = (opts.idleThresholdSecs ?? IDLE_THRESHOLD_DEFAULT_SECS) * 1000
+    this.#profile = profileFor(opts.cli)
+    this.#channel = new FrameChannel({
+      input: process.stdin,
+      output: process.stdout,
+      inSchema: brokerToWorkerSchema,
+      inTypes: BROKER_TO_WORKER_TYPES,
+      outSchema: workerToBrokerSchema,
+      onFrame: (frame) => this.#onFrame(frame),
+      onError: (err) => this.#onFrameError(err),
+      onEnd: () => this.shutdown(CLI_KILL_AFTER_TERM_MS, 'stdin closed')
+    })
+  }
+
+  readonly send: SendFrame = (type, payload, requestId = null) => {
+    try {
+      this.#channel.send(type, payload as never, requestId)
+    } catch (err) {
+      this.#log.error({ err, type }, 'could not send frame')
+    }
+  }
+
+  get name(): string {
+    return this.#name ?? DEFAULT_WORKER_NAME
+  }
+
+  /** Spawns the CLI and starts the loops. Resolves once running (exit is handled by events). */
+  async start(): Promise<void> {
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+      process.on(sig, () => this.shutdown(CLI_KILL_AFTER_TERM_MS, sig))
+    }
+    process.on('uncaughtException', (err) => this.#crash(err))
+    process.on('unhandledRejection', (err) => this.#crash(err))
+
+    const { cli, args } = this.#opts
+    const file = resolveCli(cli)
+    if (file === null) return this.#spawnFailed(`cli '${cli}' not found`)
+    const rows = PTY_DEFAULT_ROWS
+    const cols = PTY_DEFAULT_COLS
+    let p: IPty
+    try {
+      p = pty.spawn(file, args, { name: 'xterm-256color', rows, cols, cwd: process.cwd(), env: cliEnv(), encoding: null })
+    } catch (err) {
+      return this.#spawnFailed(`cli '${cli}' could not be started: ${(err as Error).message}`)
+    }
+    this.#pty = p
+    try {
+      this.#wire(p, file, rows, cols)
+    } catch (err) {
+      // E.g. node-pty's internals changed under the writer: never leave the CLI running unobserved.
+      this.send('worker_error', { code: 'internal_error', message: (err as Error).message, retryable: false })
+      this.#crash(err)
+    }
+  }
+
+  #wire(p: IPty, file: string, rows: number, cols: number): void {
+    const { args } = this.#opts
+    this.#spawnedAtMs = Date.now()
+    this.#idle = new IdleDetector(this.#idleThresholdMs, this.#spawnedAtMs)
+    const writer = new PtyWriter(p)
+    this.#writer = writer
+    const screen = new Screen(rows, cols, (reply) => writer.write(reply))
+    this.#screen = screen
+    this.#stream = new StreamBatcher((chunk) => this.send('worker_stream', { stream: 'stdout', chunk }))
+    this.#deliveries = new Deliveries({
+      send: this.send,
+      writer,
+      screen,
+      log: this.#log,
+      workerName: () => this.name,
+      verifyWindowMs: () => this.#verifyWindowMs,
+      profile: this.#profile.injection,
+      reminderEnv: reminderEnvFrom(process.env)
+    })
+    this.#readiness = new ReadinessTracker(this.#profile.readiness, screen, this.#spawnedAtMs)
+    this.#terminal = { pty: p, screen, writer, send: this.send }
+    p.onData(this.#onPtyData as unknown as (data: string) => void)
+    p.onExit(({ exitCode, signal }) => void this.#onCliExit(exitCode, signal ?? 0))
+    this.#log.info({ cli: file, args, pid: p.pid }, 'cli started')
+    this.send('worker_started', { cli_pid: p.pid, rows, cols })
+    this.#every(PTY_TICK_MS, this.#tick)
+    if (this.#idle.enabled) this.#every(IDLE_CHECK_MS, this.#checkIdle)
+  }
+
+  /** Hang up and terminate the CLI's process group, SIGKILL it after `graceMs`. */
+  shutdown(graceMs: number, reason: string): void {
+    if (this.#shuttingDown || this.#exiting) return
+    this.#shuttingDown = true
+    const p = this.#pty
+    if (!p) return void this.#finish(this.#protocolLost ? EXIT_PROTOCOL_ERROR : 0)
+    this.#log.info({ reason, grace_ms: graceMs }, 'shutting down the cli')
+    signalGroup(p.pid, 'SIGHUP')
+    signalGroup(p.pid, 'SIGTERM')
+    this.#after(graceMs, () => {
+      this.#log.warn('cli still running after the grace period; SIGKILL')
+      signalGroup(p.pid, 'SIGKILL')
+      // node-pty reports the exit once the pty closes; if even that never comes, report a kill.
+      this.#after(CLI_EXIT_WAIT_AFTER_KILL_MS, () => void this.#onCliExit(null, 9))
+    })
+  }
+
+  readonly #onPtyData = (chunk: Buffer): void => {
+    const now = Date.now()
+    this.#idle!.output(now)
+    this.#screen!.feed(chunk)
+    const text = this.#stream!.push(chunk)
+    if (this.#readiness!.reason === null) this.#readiness!.output(now, text)
+  }
+
+  readonly #tick = (): void => {
+    const now = Date.now()
+    const changed = this.#screen!.takeDirty()
+    if (this.#readiness!.reason === null) {
+      const reason = this.#readiness!.evaluate(now)
+      if (reason !== null) {
+        this.#log.info({ reason }, 'cli ready')
+        this.#maybeSendReady()
+      }
+    }
+    this.#deliveries!.tick(now, changed)
+  }
+
+  readonly #checkIdle = (): void => {
+    if (this.#exiting) return
+    const idleSecs = this.#idle!.check(Date.now())
+    if (idleSecs !== null) this.send('agent_idle', { idle_secs: idleSecs })
+  }
+
+  #maybeSendReady(): void {
+    const reason = this.#readiness?.reason ?? null
+    if (this.#readySent || !this.#initReceived || reason === null || this.#exiting) return
+    this.#readySent = true
+    this.#stream?.flush() // the output that made the CLI look ready goes first
+    this.send('worker_ready', { name: this.name, runtime: 'pty', reason }, this.#initRequestId)
+    this.#deliveries?.setReady()
+  }
+
+  #onFrame(frame: BrokerToWorkerFrame): void {
+    try {
+      this.#handleFrame(frame)
+    } catch (err) {
+      this.#log.error({ err, type: frame.type }, 'frame handler failed')
+      this.send('worker_error', { code: 'internal_error', message: (err as Error).message, retryable: false }, frame.request_id)
+    }
+  }
+
+  #handleFrame(frame: BrokerToWorkerFrame): void {
+    const rid = frame.request_id
+    switch (frame.type) {
+      case 'init_worker': {
+        const { agent } = frame.payload
+        if (this.#name === null && agent.name) this.#name = agent.name
+        if (agent.verify_window_secs) this.#verifyWindowMs = agent.verify_window_secs * 1000
+        this.#initRequestId = rid
+        this.#initReceived = true
+        this.#maybeSendReady()
+        return
+      }
+      case 'deliver_relay':
+        if (this.#exiting) return
+        this.#deliveries?.deliver(frame.payload, rid)
+        return
+      case 'shutdown_worker':
+        this.shutdown(frame.payload.grace_ms, frame.payload.reason)
+        return
+      case 'resize_pty':
+      case 'snapshot_pty':
+      case 'write_pty':
+      case 'set_model':
+        if (this.#terminal && !this.#exiting) handleControlFrame(frame, this.#terminal)
+        else if (frame.type === 'snapshot_pty') this.send('snapshot_response', { error: { code: 'unavailable', message: 'the cli has exited' } }, rid)
+        return
+      case 'ping':
+        this.send('pong', { ts_ms: frame.payload.ts_ms }, rid)
+        return
+    }
+  }
+
+  /**
+   * A frame the decoder refused. Non-fatal errors (bad msgpack, unknown type, bad payload)
+   * are answered and the stream continues at the next frame. A fatal error means the byte
+   * stream lost its framing (oversize length or truncated frame): nothing more can be read,
+   * so the CLI is shut down and the child exits with EXIT_PROTOCOL_ERROR.
+   */
+  #onFrameError(err: FrameError): void {
+    this.#log.warn({ code: err.code, fatal: err.fatal }, err.message)
+    this.send('worker_error', { code: err.code, message: err.message, retryable: false }, err.requestId)
+    if (err.fatal) {
+      this.#protocolLost = true
+      this.shutdown(CLI_KILL_AFTER_TERM_MS, `frame channel lost: ${err.code}`)
+    }
+  }
+
+  async #onCliExit(exitCode: number | null, signal: number): Promise<void> {
+    if (this.#exiting) return
+    this.#exiting = true
+    for (const t of this.#timers) clearTimeout(t)
+    const screen = this.#screen!
+    const killed = signal > 0
+    this.#log.info({ exitCode, signal }, 'cli exited')
+    await Promise.race([screen.settle(), sleep(PTY_EXIT_FLUSH_TIMEOUT_MS)])
+    this.#writer!.close()
+    this.#deliveries!.close(this.#shuttingDown ? 'worker shut down before the delivery completed' : 'cli exited before the delivery completed')
+    this.#stream!.flush(true)
+    if (!this.#shuttingDown) {
+      const lastOutput = screen.tailText(LAST_OUTPUT_CHARS)
+      this.send('agent_exit', { reason: 'child_exited', ...(lastOutput ? { last_output: lastOutput } : {}) })
+    }
+    this.send('worker_exited', { code: killed ? null : exitCode, signal: killed ? String(signal) : null })
+    // The CLI's children (same process group) must not outlive it.
+    signalGroup(this.#pty!.pid, 'SIGKILL')
+    await this.#finish(this.#protocolLost ? EXIT_PROTOCOL_ERROR : exitStatusFor(exitCode, killed ? signal : null))
+  }
+
+  #spawnFailed(message: string): Promise<void> {
+    this.#log.error(message)
+    this.#exiting = true
+    this.send('worker_error', { code: 'spawn_failed', message, retryable: false })
+    this.send('worker_exited', { code: EXIT_SPAWN_FAILED, signal: null })
+    return this.#finish(EXIT_SPAWN_FAILED)
+  }
+
+  /** Flushes the frame channel (bounded), closes it and exits the process. */
+  async #finish(status: number): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t)
+    this.#stream?.dispose()
+    this.#screen?.dispose()
+    await flushAndExit(this.#channel, status)
+  }
+
+  #crash(err: unknown): void {
+    this.#log.fatal({ err }, 'pty worker crashed')
+    try {
+      if (this.#pty) signalGroup(this.#pty.pid, 'SIGKILL')
+    } finally {
+      process.exit(EXIT_INTERNAL_ERROR)
+    }
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms)
+    t.unref()
+    this.#timers.push(t)
+  }
+
+  #after(ms: number, fn: () => void): void {
+    const t = setTimeout(fn, ms)
+    t.unref()
+    this.#timers.push(t)
+  }
+}
