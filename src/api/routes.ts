@@ -1,13 +1,14 @@
 /** HTTP route handlers (api.md §4). Handlers validate at the edge and call into the runtime. */
 import { API_PROTOCOL_VERSION, BROKER_VERSION } from '../protocol/constants.js'
 import { SpawnError } from '../supervisor/agent-spec.js'
-import { NoRecipientError } from '../supervisor/runtime.js'
+import { NoRecipientError } from '../supervisor/messaging.js'
 import { WorkerRequestError } from '../supervisor/worker-handle.js'
 import { agentView, requireAgent } from './views.js'
 import { ApiError, sendJson } from './reply.js'
 import { Router, type RouteContext } from './router.js'
 import { inputSchema, parseSend, parseSpawn, resizeSchema } from './schemas.js'
 import { readJson, validate } from './validate.js'
+import { registerDeliveryRoutes } from './routes-deliveries.js'
 
 const WORKSPACE_ID = 'local'
 
@@ -165,6 +166,7 @@ export function buildRouter(): Router {
     sendJson(ctx.res, 200, { status: 'shutting_down' })
     setImmediate(() => void ctx.rt.shutdown('api shutdown'))
   })
+  registerDeliveryRoutes(r)
   return r
 }
 

@@ -1,7 +1,7 @@
 /** Request schemas at the edge (zod). Aliased fields are merged first: the first spelling present wins. */
 import { z } from 'zod'
 import type { SpawnRequest } from '../supervisor/agent-spec.js'
-import type { SendRequest } from '../supervisor/runtime.js'
+import type { SendRequest } from '../supervisor/messaging.js'
 import { alias, ApiErrorFor, validate } from './validate.js'
 
 const optString = z.string().nullable().optional()

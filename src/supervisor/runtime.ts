@@ -4,16 +4,17 @@
  * (worker frame, worker exit, frame error, maintenance tick, signal). Handlers run to
  * completion and never block on a child.
  */
-import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { FrameError, WorkerToBrokerFrame } from '../protocol/index.js'
 import { MAINTENANCE_TICK_MS, OWNER_LEASE_MS, BROKER_SHUTDOWN_DEADLINE_MS } from '../protocol/constants.js'
 import { EmbeddedHub } from '../hub/embedded.js'
 import type { Hub } from '../hub/types.js'
 import { EventBus, type BrokerEvent } from './events.js'
-import { WorkerHandle, type ExitInfo } from './worker-handle.js'
-import { childEnv, prepareSpawn, SpawnError, type SpawnRequest } from './agent-spec.js'
-import { DeliveryTracker, newId, type DeliveryRecord } from './delivery-tracker.js'
+import type { WorkerHandle, ExitInfo } from './worker-handle.js'
+import type { SpawnRequest } from './agent-spec.js'
+import { DeliveryTracker } from './delivery-tracker.js'
+import { AgentLifecycle } from './agent-lifecycle.js'
+import { Messaging, type SendRequest, type SendResult } from './messaging.js'
 import { writeJsonAtomic } from './files.js'
 import type { BrokerPaths } from './paths.js'
 import { handleWorkerFrame } from './worker-frames.js'
@@ -48,40 +49,14 @@ export interface AgentEntry {
   releasing: boolean
 }
 
-export interface SendRequest {
-  to: string
-  text: string
-  from: string | null
-  thread_id: string | null
-  mode: 'wait' | 'steer'
-}
-
-export interface SendResult {
-  event_id: string
-  targets: string[]
-  deliveries: { name: string; delivery_id: string }[]
-}
-
-export class NoRecipientError extends Error {
-  readonly code = 'agent_not_found'
-  readonly to: string
-  constructor(to: string) {
-    super(
-      to.startsWith('#')
-        ? `Agent "${to}" not found: no agent is subscribed to ${to}`
-        : `Agent "${to}" not found`
-    )
-    this.name = 'NoRecipientError'
-    this.to = to
-  }
-}
-
 export class BrokerRuntime {
   readonly config: RuntimeConfig
   readonly events = new EventBus()
   readonly deliveries = new DeliveryTracker()
   readonly hub: Hub = new EmbeddedHub()
   readonly agents = new Map<string, AgentEntry>()
+  readonly lifecycle: AgentLifecycle
+  readonly messaging: Messaging
   readonly startedAt = Date.now()
   readonly log: Logger
   url = ''
@@ -93,6 +68,8 @@ export class BrokerRuntime {
   constructor(config: RuntimeConfig) {
     this.config = config
     this.log = config.log
+    this.lifecycle = new AgentLifecycle(this)
+    this.messaging = new Messaging(this)
   }
 
   start(url: string): void {
@@ -116,7 +93,7 @@ export class BrokerRuntime {
         this.#onFrameError(ev.handle, ev.error)
         return
       case 'worker_exit':
-        this.#onWorkerExit(ev.handle, ev.info)
+        this.lifecycle.onExit(ev.handle, ev.info)
         return
       case 'tick':
         this.#onTick(ev.now)
@@ -131,80 +108,15 @@ export class BrokerRuntime {
   // ── commands (API) ─────────────────────────────────────────────────────────
 
   spawnAgent(req: SpawnRequest, parent = 'Dashboard'): WorkerHandle {
-    if (this.#shuttingDown) throw new SpawnError('shutting_down', 'broker is shutting down', 503)
-    if (this.agents.has(req.name)) throw new SpawnError('agent_exists', `agent '${req.name}' already exists`, 409)
-    const prepared = prepareSpawn(req, this.config.cwd, this.config.defaultAgentChannels)
-    const handle = new WorkerHandle({
-      spec: prepared.spec,
-      argv: prepared.argv,
-      cwd: prepared.cwd,
-      env: childEnv(req.name, this.url),
-      logFile: join(this.config.paths.logs, `${req.name}.log`),
-      onFrame: (h, frame) => this.dispatch({ type: 'worker_frame', handle: h, frame }),
-      onFrameError: (h, error) => this.dispatch({ type: 'worker_frame_error', handle: h, error }),
-      onExit: (h, info) => this.dispatch({ type: 'worker_exit', handle: h, info })
-    })
-    try {
-      handle.start()
-    } catch (err) {
-      throw new SpawnError('spawn_failed', `failed to start worker for '${req.name}': ${(err as Error).message}`, 500)
-    }
-    this.agents.set(req.name, { handle, parent, lastActivityAt: Date.now(), idle: false, releasing: false })
-    this.hub.join(req.name, prepared.spec.channels)
-    handle.send('init_worker', { agent: prepared.spec })
-    this.emit({
-      kind: 'agent_spawned',
-      name: req.name,
-      runtime: 'pty',
-      provider: null,
-      cli: prepared.spec.cli,
-      model: prepared.spec.model ?? null,
-      pid: handle.pid ?? 0,
-      source: 'http_api',
-      pre_registered: false,
-      registration_warning: null
-    })
-    this.log.info({ agent: req.name, pid: handle.pid, cli: prepared.executable }, 'agent spawned')
-    this.saveState()
-    if (req.task) this.#deliver(req.name, { event_id: newId('init'), from: 'broker', to: req.name, body: req.task, thread_id: null, priority: 2, injection_mode: 'wait' })
-    return handle
+    return this.lifecycle.spawn(req, parent)
   }
 
-  /** Stops an agent and waits until its process tree is gone. False if there was no such agent. */
-  async releaseAgent(name: string, reason = 'release'): Promise<boolean> {
-    const entry = this.agents.get(name)
-    if (!entry) return false
-    if (!entry.releasing) {
-      entry.releasing = true
-      this.emit({ kind: 'agent_exit', name, reason: 'released' })
-    }
-    await entry.handle.stop(reason)
-    return true
+  releaseAgent(name: string, reason = 'release'): Promise<boolean> {
+    return this.lifecycle.release(name, reason)
   }
 
   send(req: SendRequest): SendResult {
-    const from = this.#normalizeSender(req.from)
-    const to = req.to.trim()
-    const route = this.hub.route(to, from)
-    if (route.targets.length === 0) throw new NoRecipientError(to)
-    const event_id = newId('http')
-    const priority = route.kind === 'channel' ? 3 : 2
-    const deliveries: SendResult['deliveries'] = []
-    for (const target of route.targets) {
-      const rec = this.#deliver(target, { event_id, from, to, body: req.text, thread_id: req.thread_id, priority, injection_mode: req.mode })
-      deliveries.push({ name: target, delivery_id: rec.delivery_id })
-    }
-    this.emit({
-      kind: 'relay_inbound',
-      event_id,
-      from,
-      target: to,
-      body: req.text,
-      thread_id: req.thread_id,
-      workspace_id: 'local',
-      workspace_alias: null
-    })
-    return { event_id, targets: route.targets, deliveries }
+    return this.messaging.send(req)
   }
 
   renewLease(): void {
@@ -254,51 +166,6 @@ export class BrokerRuntime {
 
   // ── internals ──────────────────────────────────────────────────────────────
 
-  #normalizeSender(from: string | null): string {
-    const f = (from ?? '').trim()
-    if (!f) return this.config.name
-    const lower = f.toLowerCase()
-    if (lower === 'dashboard' || lower === 'human:dashboard' || lower === 'human:orchestrator' || lower === this.config.name.toLowerCase()) {
-      return this.config.name
-    }
-    return f
-  }
-
-  #deliver(agent: string, msg: Omit<DeliveryRecord, 'delivery_id' | 'stage' | 'reason' | 'created_at' | 'history' | 'agent'>): DeliveryRecord {
-    const rec = this.deliveries.create({ ...msg, agent })
-    const entry = this.agents.get(agent)
-    entry?.handle.send('deliver_relay', {
-      delivery_id: rec.delivery_id,
-      event_id: rec.event_id,
-      workspace_id: 'local',
-      workspace_alias: null,
-      from: rec.from,
-      target: rec.to,
-      body: rec.body,
-      thread_id: rec.thread_id,
-      priority: rec.priority,
-      injection_mode: rec.injection_mode
-    })
-    return rec
-  }
-
-  /** Marks a delivery failed and tells subscribers, in the SDK's two event forms. */
-  failDelivery(id: string, reason: string): void {
-    const rec = this.deliveries.advance(id, 'failed', reason)
-    if (!rec) return
-    this.emit({ kind: 'delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, reason })
-    this.emit({
-      kind: 'message_delivery_failed',
-      name: rec.agent,
-      delivery_id: rec.delivery_id,
-      event_id: rec.event_id,
-      from: rec.from,
-      to: rec.to,
-      attempts: 1,
-      lastError: reason
-    })
-  }
-
   #onFrameError(handle: WorkerHandle, error: FrameError): void {
     this.log.warn({ agent: handle.name, code: error.code, fatal: error.fatal }, error.message)
     this.emit({
@@ -308,21 +175,6 @@ export class BrokerRuntime {
       message: error.message,
       error: { code: error.code, message: error.message, retryable: false }
     })
-  }
-
-  #onWorkerExit(handle: WorkerHandle, info: ExitInfo): void {
-    const entry = this.agents.get(handle.name)
-    if (!entry || entry.handle !== handle) return
-    this.agents.delete(handle.name)
-    this.hub.leave(handle.name)
-    const reason = entry.releasing ? 'released' : (info.agentExitReason ?? 'worker_exited')
-    for (const rec of this.deliveries.openFor(handle.name)) {
-      this.failDelivery(rec.delivery_id, entry.releasing ? 'agent_released' : 'worker_exited')
-    }
-    this.log.info({ agent: handle.name, code: info.code, signal: info.signal, reason }, 'agent exited')
-    this.emit({ kind: 'agent_exited', name: handle.name, code: info.code, signal: info.signal, reason })
-    if (entry.releasing) this.emit({ kind: 'agent_released', name: handle.name })
-    this.saveState()
   }
 
   #onTick(now: number): void {

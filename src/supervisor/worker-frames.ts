@@ -49,7 +49,7 @@ export function handleWorkerFrame(rt: BrokerRuntime, handle: WorkerHandle, frame
       return
     }
     case 'delivery_failed':
-      rt.failDelivery(frame.payload.delivery_id, frame.payload.reason)
+      rt.messaging.fail(frame.payload.delivery_id, frame.payload.reason)
       return
     case 'delivery_active':
       rt.emit({ kind: 'delivery_active', name, delivery_id: frame.payload.delivery_id, event_id: frame.payload.event_id, pattern: frame.payload.pattern })
