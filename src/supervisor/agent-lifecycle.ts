@@ -73,9 +73,7 @@ export class AgentLifecycle {
     this.rt.agents.delete(handle.name)
     this.rt.hub.leave(handle.name)
     const reason = entry.releasing ? 'released' : (info.agentExitReason ?? 'worker_exited')
-    for (const rec of this.rt.deliveries.openFor(handle.name)) {
-      this.rt.messaging.fail(rec.delivery_id, entry.releasing ? 'agent_released' : 'worker_exited')
-    }
+    this.rt.messaging.onAgentDown(handle.name, true, entry.releasing ? 'agent_released' : 'worker_exited')
     this.rt.log.info({ agent: handle.name, code: info.code, signal: info.signal, reason }, 'agent exited')
     this.rt.emit({ kind: 'agent_exited', name: handle.name, code: info.code, signal: info.signal, reason })
     if (entry.releasing) this.rt.emit({ kind: 'agent_released', name: handle.name })

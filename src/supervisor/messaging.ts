@@ -74,19 +74,7 @@ export class Messaging {
 
   deliver(agent: string, msg: Omit<DeliveryRecord, 'delivery_id' | 'stage' | 'reason' | 'created_at' | 'history' | 'agent'>): DeliveryRecord {
     const rec = this.rt.deliveries.create({ ...msg, agent })
-    const entry = this.rt.agents.get(agent)
-    entry?.handle.send('deliver_relay', {
-      delivery_id: rec.delivery_id,
-      event_id: rec.event_id,
-      workspace_id: 'local',
-      workspace_alias: null,
-      from: rec.from,
-      target: rec.to,
-      body: rec.body,
-      thread_id: rec.thread_id,
-      priority: rec.priority,
-      injection_mode: rec.injection_mode
-    })
+    this.#sendToChild(rec)
     return rec
   }
 
@@ -105,5 +93,36 @@ export class Messaging {
       attempts: 1,
       lastError: reason
     })
+  }
+
+  #sendToChild(rec: DeliveryRecord): void {
+    this.rt.agents.get(rec.agent)?.handle.send('deliver_relay', {
+      delivery_id: rec.delivery_id,
+      event_id: rec.event_id,
+      workspace_id: 'local',
+      workspace_alias: null,
+      from: rec.from,
+      target: rec.to,
+      body: rec.body,
+      thread_id: rec.thread_id,
+      priority: rec.priority,
+      injection_mode: rec.injection_mode
+    })
+  }
+
+  /** A child for `name` is up (first start or a restart): hand it the deliveries it should have. */
+  onAgentStarted(name: string): void {
+    const entry = this.rt.agents.get(name)
+    if (!entry) return
+    for (const rec of this.rt.deliveries.openFor(name)) this.#sendToChild(rec)
+  }
+
+  /**
+   * The child for `name` is gone. `final` means no restart follows (released, permanently dead):
+   * its open deliveries end now, with `reason`. Otherwise they wait for the next child.
+   */
+  onAgentDown(name: string, final: boolean, reason: string): void {
+    if (!final) return
+    for (const rec of this.rt.deliveries.openFor(name)) this.fail(rec.delivery_id, reason)
   }
 }
