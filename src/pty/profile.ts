@@ -6,14 +6,27 @@
 import { GENERIC_INJECTION_PROFILE, type InjectionProfile } from './inject.js'
 import { genericReadinessRule, type ReadinessRule } from './readiness.js'
 
+/** What a profile reads from the rendered screen (the worker's `Screen` satisfies it). */
+export interface ScreenView {
+  /** Every visible row, right-trimmed (blank rows are empty strings). */
+  visibleRows(): string[]
+  /** The visible row under the cursor, right-trimmed. */
+  cursorRowText(): string
+}
+
 export interface CliProfile {
   readonly name: string
   readonly readiness: ReadinessRule
   readonly injection: InjectionProfile
+  /**
+   * True while the rendered screen shows the CLI mid-turn (a spinner, "esc to interrupt"…).
+   * Wait-mode injections are held while this is true. Generic CLIs: never busy.
+   */
+  isBusy(view: ScreenView): boolean
 }
 
 export function genericProfile(): CliProfile {
-  return { name: 'generic', readiness: genericReadinessRule(), injection: GENERIC_INJECTION_PROFILE }
+  return { name: 'generic', readiness: genericReadinessRule(), injection: GENERIC_INJECTION_PROFILE, isBusy: () => false }
 }
 
 /** The profile for a CLI (its command as given on the command line). */
