@@ -23,10 +23,12 @@ export interface CliProfile {
    * Wait-mode injections are held while this is true. Generic CLIs: never busy.
    */
   isBusy(view: ScreenView): boolean
+  /** True when the CLI understands bracketed paste (ESC[200~ … ESC[201~) for multi-line text. */
+  readonly bracketedPaste: boolean
 }
 
 export function genericProfile(): CliProfile {
-  return { name: 'generic', readiness: genericReadinessRule(), injection: GENERIC_INJECTION_PROFILE, isBusy: () => false }
+  return { name: 'generic', readiness: genericReadinessRule(), injection: GENERIC_INJECTION_PROFILE, isBusy: () => false, bracketedPaste: false }
 }
 
 /** The profile for a CLI (its command as given on the command line). */
