@@ -98,3 +98,39 @@ export const STARTUP_OUTPUT_KEEP_CHARS = 8_000
 export const PTY_EXIT_FLUSH_TIMEOUT_MS = 1_000
 /** When the verification window ends while output is still being parsed, wait at most this much longer for the parse. */
 export const VERIFY_PARSE_GRACE_MS = 1_000
+/** Wait mode: output must have been quiet this long (and the profile not busy) before typing. */
+export const INJECT_IDLE_QUIET_MS = 100
+/** Default time a delivery may wait (agent not ready, busy, down) before it is dead-lettered untyped. */
+export const DELIVERY_INJECT_TIMEOUT_MS = 120_000
+/** Deliveries handed to one child at a time; the rest wait, in priority order, in the supervisor. */
+export const DELIVERY_INFLIGHT_PER_AGENT = 2
+/** Undelivered messages one agent's mailbox holds; beyond it the lowest droppable priority is evicted. */
+export const MAILBOX_MAX = 256
+/** Priorities below this number (P0, P1) are never evicted from a mailbox. */
+export const MAILBOX_DROPPABLE_FROM_PRIORITY = 2
+/** Dead letters kept (the oldest is trimmed, and logged, beyond it). */
+export const DEAD_LETTER_MAX = 500
+/** Idempotency keys of `/api/send` (runtime.md §3.5 dedup cache). */
+export const DEDUP_TTL_MS = 300_000
+export const DEDUP_MAX_ENTRIES = 8_192
+/** The delivery journal is compacted when it grows past this. */
+export const JOURNAL_COMPACT_BYTES = 8 * 1024 * 1024
+/** Entries kept in a child's facts file when it is compacted at start. */
+export const FACTS_KEEP_ENTRIES = 4_096
+
+// ── SDK drop-in API (issue 4) ───────────────────────────────────────────────
+/** Sends and inbounds kept for `/api/threads`, `/api/history/stats` and agent inboxes. */
+export const MESSAGE_HISTORY_MAX = 1_000
+/** Messages kept per agent inbox (`GET /api/agent/inbox`). */
+export const AGENT_INBOX_MAX = 1_000
+/** Default and largest page of `GET /api/agent/inbox`. */
+export const AGENT_INBOX_PAGE_DEFAULT = 100
+export const AGENT_INBOX_PAGE_MAX = 1_000
+/** `lastMessage` previews in `/api/threads` are cut to this many UTF-8 bytes (then `...`). */
+export const THREAD_PREVIEW_MAX_BYTES = 200
+/** Longest wait for a child's stdin backlog to fall under the high-water mark before an input write is refused. */
+export const INPUT_WRITE_DRAIN_TIMEOUT_MS = 5_000
+/** Poll interval while an input write waits for a child's stdin to drain. */
+export const INPUT_WRITE_DRAIN_POLL_MS = 10
+/** `/api/input/{name}/stream`: one text/binary frame at most this big. */
+export const INPUT_STREAM_MAX_FRAME_BYTES = 1024 * 1024

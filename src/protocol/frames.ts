@@ -48,7 +48,9 @@ export const relayDeliverySchema = z.object({
   body: z.string(),
   thread_id: z.string().nullable().optional(),
   priority: z.number().int().min(0).max(4).nullable().optional(),
-  injection_mode: injectionModeSchema.default('wait')
+  injection_mode: injectionModeSchema.default('wait'),
+  /** Epoch ms after which the child must not start typing this delivery (it fails, untyped). */
+  deadline_ms: z.number().nullable().optional()
 })
 
 const deliveryRef = { delivery_id: z.string(), event_id: z.string() }
@@ -61,7 +63,17 @@ function frame<T extends string, P extends z.ZodType>(type: T, payload: P) {
 }
 
 export const brokerToWorkerSchema = z.discriminatedUnion('type', [
-  frame('init_worker', z.object({ agent: agentSpecSchema })),
+  frame(
+    'init_worker',
+    z.object({
+      agent: agentSpecSchema,
+      /**
+       * Append-only file where the child records, durably and before typing, which deliveries
+       * it injected and which it verified; it survives the child and the supervisor.
+       */
+      facts_path: z.string().nullable().optional()
+    })
+  ),
   frame('deliver_relay', relayDeliverySchema),
   frame('shutdown_worker', z.object({ reason: z.string(), grace_ms: z.number().int().nonnegative() })),
   frame('resize_pty', z.object({ rows: u16, cols: u16 })),

@@ -8,11 +8,18 @@
  *
  * The next delivery starts only after the current one is verified or failed, plus
  * INJECT_GAP_MS. `verified` is never reported because time passed.
+ *
+ * Wait mode (the default) types only at an idle point: output quiet for INJECT_IDLE_QUIET_MS and
+ * the CLI's profile not showing it busy. Steer mode interrupts (ESC ESC) and types at once.
+ * A delivery whose `deadline_ms` passes before it could be typed fails at stage `queued`
+ * (untyped). Before the first byte of a delivery is typed, `injecting` is recorded durably in the
+ * agent's facts file; a delivery the facts show as already typed is never typed again.
  */
 import type { IMarker } from '@xterm/headless'
 import {
   INJECT_ENTER_DELAY_MS,
   INJECT_GAP_MS,
+  INJECT_IDLE_QUIET_MS,
   PTY_WRITE_DRAIN_TIMEOUT_MS,
   STEER_ESC_DELAY_MS,
   VERIFY_PARSE_GRACE_MS
@@ -23,6 +30,7 @@ import { DeliveryQueue, SeenDeliveries, type DeliveryStatusType, type StatusFram
 import { formatInjection, type InjectionProfile, type ReminderEnv } from './inject.js'
 import type { Screen } from './screen.js'
 import { echoNeedle, echoTimeoutReason, screenShowsNeedle } from './verify.js'
+import type { FactsStore } from './facts.js'
 import { sleep, type PtyWriter } from './writer.js'
 
 export type SendFrame = <T extends WorkerToBrokerType>(
@@ -40,7 +48,18 @@ export interface DeliveriesOptions {
   verifyWindowMs: () => number
   profile: InjectionProfile
   reminderEnv: ReminderEnv
+  /** The agent's facts file, once `init_worker` named it. */
+  facts: () => FactsStore | null
+  /** Epoch ms of the last PTY output. */
+  lastOutputAtMs: () => number
+  /** The CLI's profile sees it mid-turn (spinner, "esc to interrupt"…). */
+  profileBusy: () => boolean
+  /** Multi-line text is sent as a bracketed paste. */
+  bracketedPaste: () => boolean
 }
+
+/** Told to a supervisor that re-sends a delivery an earlier worker of this agent already typed. */
+export const TYPED_BY_EARLIER_WORKER = 'typed by an earlier worker of this agent, which stopped before the echo was seen; not typed again'
 
 interface Queued {
   d: RelayDelivery
@@ -92,6 +111,17 @@ export class Deliveries {
       this.#o.send(last.type, last.payload as never, requestId)
       return
     }
+    const fact = this.#o.facts()?.get(d.delivery_id)
+    if (fact === 'verified') {
+      const ref = { delivery_id: d.delivery_id, event_id: d.event_id }
+      this.#o.send('delivery_ack', ref, requestId)
+      this.#status(d, requestId, 'delivery_verified', { ...ref, verification: 'echo' })
+      return
+    }
+    if (fact === 'injecting' || fact === 'failed') {
+      this.#status(d, requestId, 'delivery_failed', { delivery_id: d.delivery_id, event_id: d.event_id, reason: TYPED_BY_EARLIER_WORKER, stage: 'injected' })
+      return
+    }
     if (!this.#queue.push({ d, requestId }, d.priority)) {
       // Not remembered: a later re-send may find room.
       this.#o.send('delivery_failed', { delivery_id: d.delivery_id, event_id: d.event_id, reason: 'queue_full', stage: 'queued' }, requestId)
@@ -103,8 +133,10 @@ export class Deliveries {
 
   /** Checks the in-flight delivery against the screen; `screenChanged` if output was parsed since the last tick. */
   tick(nowMs: number, screenChanged: boolean): void {
+    this.#expire(nowMs)
     const a = this.#active
-    if (!a || a.phase !== 'verifying') return
+    if (!a) return this.#pump()
+    if (a.phase !== 'verifying') return
     if (screenChanged && this.#seenOnScreen(a)) return this.#verified(a)
     if (nowMs < a.deadlineMs) return
     if (this.#o.screen.parsing && nowMs < a.deadlineMs + VERIFY_PARSE_GRACE_MS) return
@@ -137,8 +169,26 @@ export class Deliveries {
     this.#o.send(type, payload as never, requestId)
   }
 
+  /** Queued deliveries whose deadline passed fail untyped. */
+  #expire(nowMs: number): void {
+    if (this.#queue.size === 0) return
+    const expired = this.#queue.removeWhere((q) => q.d.deadline_ms != null && q.d.deadline_ms <= nowMs)
+    for (const q of expired) {
+      const why = this.#ready ? 'the agent stayed busy' : 'the agent never became ready'
+      this.#fail(q, 'queued', `not typed before its deadline: ${why}`)
+    }
+  }
+
+  /** Wait-mode deliveries are typed only at an idle point. */
+  #idlePoint(): boolean {
+    return Date.now() - this.#o.lastOutputAtMs() >= INJECT_IDLE_QUIET_MS && !this.#o.profileBusy()
+  }
+
   #pump(): void {
     if (this.#closed || !this.#ready || this.#active || this.#gapTimer) return
+    const head = this.#queue.peek()
+    if (!head) return
+    if (head.d.injection_mode !== 'steer' && !this.#idlePoint()) return // the next tick looks again
     const next = this.#queue.shift()
     if (!next) return
     const { text, relayLine } = formatInjection(next.d, this.#o.profile, this.#o.workerName(), this.#o.reminderEnv)
@@ -157,11 +207,13 @@ export class Deliveries {
       // Mark the line the cursor is on once all earlier output is parsed: the echo appears at or after it.
       await this.#o.screen.settle()
       a.marker = this.#o.screen.markCursorLine()
+      // From here on the text may reach the screen: say so durably before the first byte.
+      this.#o.facts()?.record(a.d.delivery_id, 'injecting', true)
       if (steer) {
         write('\x1b\x1b')
         await sleep(STEER_ESC_DELAY_MS)
       }
-      write(text)
+      write(this.#o.bracketedPaste() && text.includes('\n') ? `\x1b[200~${text}\x1b[201~` : text)
       await sleep(INJECT_ENTER_DELAY_MS)
       write('\r')
       return this.#o.writer.drain(PTY_WRITE_DRAIN_TIMEOUT_MS)
@@ -184,6 +236,7 @@ export class Deliveries {
 
   #verified(a: Active): void {
     const ref = { delivery_id: a.d.delivery_id, event_id: a.d.event_id }
+    this.#o.facts()?.record(a.d.delivery_id, 'verified', true)
     this.#o.send('delivery_ack', ref, a.requestId)
     this.#status(a.d, a.requestId, 'delivery_verified', { ...ref, verification: 'echo' })
     this.#finish(a)
@@ -191,6 +244,7 @@ export class Deliveries {
 
   #fail(q: Queued, stage: 'queued' | 'injected', reason: string): void {
     this.#o.log.warn({ delivery_id: q.d.delivery_id, stage, reason }, 'delivery failed')
+    if (stage === 'injected') this.#o.facts()?.record(q.d.delivery_id, 'failed', false)
     this.#status(q.d, q.requestId, 'delivery_failed', { delivery_id: q.d.delivery_id, event_id: q.d.event_id, reason, stage })
     if (this.#active === q) this.#finish(q as Active)
   }

@@ -63,6 +63,35 @@ export class DeliveryQueue<T> {
     return undefined
   }
 
+  /** The item `shift` would return, left in place. */
+  peek(): T | undefined {
+    if (this.#size === 0) return undefined
+    for (let p = 0; p < PRIORITY_LEVELS; p++) {
+      const bucket = this.#buckets[p]!
+      const head = this.#heads[p]!
+      if (head < bucket.length) return bucket[head]
+    }
+    return undefined
+  }
+
+  /** Removes the items matching `pred` (order of the rest kept) and returns them. */
+  removeWhere(pred: (item: T) => boolean): T[] {
+    const removed: T[] = []
+    for (let p = 0; p < PRIORITY_LEVELS; p++) {
+      const bucket = this.#buckets[p]!
+      const head = this.#heads[p]!
+      const live = bucket.slice(head) as T[]
+      const kept: T[] = []
+      for (const item of live) (pred(item) ? removed : kept).push(item)
+      if (kept.length !== live.length) {
+        this.#buckets[p] = kept
+        this.#heads[p] = 0
+      }
+    }
+    this.#size -= removed.length
+    return removed
+  }
+
   /** Removes and returns every queued item, in order. */
   drain(): T[] {
     const out: T[] = []

@@ -30,6 +30,7 @@ import { cliEnv, resolveCli, signalGroup } from './cli-process.js'
 import { EXIT_INTERNAL_ERROR, EXIT_PROTOCOL_ERROR, EXIT_SPAWN_FAILED, exitStatusFor, flushAndExit } from './exit.js'
 import { IdleDetector } from './idle.js'
 import { Deliveries, type SendFrame } from './deliveries.js'
+import { FactsStore } from './facts.js'
 import { reminderEnvFrom } from './inject.js'
 import { profileFor, type CliProfile } from './profile.js'
 import { ReadinessTracker } from './readiness.js'
@@ -61,6 +62,8 @@ export class PtyWorker {
   #writer: PtyWriter | null = null
   #stream: StreamBatcher | null = null
   #deliveries: Deliveries | null = null
+  #facts: FactsStore | null = null
+  #lastOutputAtMs = 0
   #verifyWindowMs = VERIFY_WINDOW_MS
   #spawnedAtMs = 0
   #idle: IdleDetector | null = null
@@ -150,7 +153,11 @@ export class PtyWorker {
       workerName: () => this.name,
       verifyWindowMs: () => this.#verifyWindowMs,
       profile: this.#profile.injection,
-      reminderEnv: reminderEnvFrom(process.env)
+      reminderEnv: reminderEnvFrom(process.env),
+      facts: () => this.#facts,
+      lastOutputAtMs: () => this.#lastOutputAtMs,
+      profileBusy: () => this.#profileBusy(),
+      bracketedPaste: () => this.#profile.bracketedPaste
     })
     this.#readiness = new ReadinessTracker(this.#profile.readiness, screen, this.#spawnedAtMs)
     this.#terminal = { pty: p, screen, writer, send: this.send }
@@ -179,8 +186,14 @@ export class PtyWorker {
     })
   }
 
+  /** The profile's own busy verdict on the current screen (generic CLIs: never). */
+  #profileBusy(): boolean {
+    return this.#profile.isBusy(this.#screen!)
+  }
+
   readonly #onPtyData = (chunk: Buffer): void => {
     const now = Date.now()
+    this.#lastOutputAtMs = now
     this.#idle!.output(now)
     this.#screen!.feed(chunk)
     const text = this.#stream!.push(chunk)
@@ -231,6 +244,14 @@ export class PtyWorker {
         const { agent } = frame.payload
         if (this.#name === null && agent.name) this.#name = agent.name
         if (agent.verify_window_secs) this.#verifyWindowMs = agent.verify_window_secs * 1000
+        if (frame.payload.facts_path && !this.#facts) {
+          try {
+            this.#facts = new FactsStore(frame.payload.facts_path)
+          } catch (err) {
+            this.#log.error({ err, path: frame.payload.facts_path }, 'cannot open the facts file: what this worker types will not be known to its successor')
+            this.send('worker_error', { code: 'facts_unavailable', message: (err as Error).message, retryable: false }, rid)
+          }
+        }
         this.#initRequestId = rid
         this.#initReceived = true
         this.#maybeSendReady()

@@ -1,0 +1,79 @@
+/**
+ * What this agent's workers have done with each delivery, on disk: one JSON line per fact,
+ * `{"id":"del_…","fact":"injecting"|"verified"|"failed"}`. `injecting` is written and
+ * fdatasync'd *before* the first byte of a delivery is typed, so whoever reads the file later
+ * (the next worker of the agent, after a crash of this one or of the supervisor) knows the
+ * text may be on the agent's screen and must not be typed again.
+ */
+import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync, renameSync } from 'node:fs'
+import { FACTS_KEEP_ENTRIES } from '../protocol/constants.js'
+
+export type Fact = 'injecting' | 'verified' | 'failed'
+
+export class FactsStore {
+  readonly #path: string
+  readonly #facts = new Map<string, Fact>()
+  #fd: number
+
+  constructor(path: string) {
+    this.#path = path
+    this.#load()
+    this.#compact()
+    this.#fd = openSync(path, 'a', 0o600)
+  }
+
+  /** The last fact recorded for a delivery, by this worker or an earlier one. */
+  get(id: string): Fact | undefined {
+    return this.#facts.get(id)
+  }
+
+  /** Records a fact; `durable` waits until it is on disk. */
+  record(id: string, fact: Fact, durable: boolean): void {
+    this.#facts.set(id, fact)
+    writeSync(this.#fd, JSON.stringify({ id, fact }) + '\n')
+    if (durable) fdatasyncSync(this.#fd)
+  }
+
+  close(): void {
+    try {
+      closeSync(this.#fd)
+    } catch {
+      // already closed
+    }
+  }
+
+  #load(): void {
+    let text: string
+    try {
+      text = readFileSync(this.#path, 'utf8')
+    } catch {
+      return
+    }
+    for (const line of text.split('\n')) {
+      if (!line) continue
+      try {
+        const rec = JSON.parse(line) as { id?: unknown; fact?: unknown }
+        if (typeof rec.id === 'string' && (rec.fact === 'injecting' || rec.fact === 'verified' || rec.fact === 'failed')) {
+          this.#facts.delete(rec.id) // keep insertion order = recency
+          this.#facts.set(rec.id, rec.fact)
+        }
+      } catch {
+        // a torn last line from a crash: ignore it
+      }
+    }
+  }
+
+  /** Keeps the newest FACTS_KEEP_ENTRIES facts (rewritten atomically). */
+  #compact(): void {
+    if (this.#facts.size <= FACTS_KEEP_ENTRIES) return
+    const keep = [...this.#facts].slice(-FACTS_KEEP_ENTRIES)
+    this.#facts.clear()
+    for (const [id, fact] of keep) this.#facts.set(id, fact)
+    const tmp = `${this.#path}.tmp`
+    const fd = openSync(tmp, 'w', 0o600)
+    writeSync(fd, keep.map(([id, fact]) => JSON.stringify({ id, fact })).join('\n') + '\n')
+    fdatasyncSync(fd)
+    closeSync(fd)
+    renameSync(tmp, this.#path)
+  }
+}
