@@ -20,7 +20,8 @@ export function agentView(rt: BrokerRuntime, entry: AgentEntry) {
     last_activity_ms: now - entry.lastActivityAt,
     last_activity_at: new Date(entry.lastActivityAt).toISOString(),
     context_budget_pct: null,
-    current_state: entry.idle ? 'idle' : 'working'
+    current_state: entry.blockedReason ? 'blocked' : entry.idle ? 'idle' : 'working',
+    ...(entry.blockedReason ? { blocked_reason: entry.blockedReason } : {})
   }
 }
 

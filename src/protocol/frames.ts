@@ -117,7 +117,8 @@ export const workerToBrokerSchema = z.discriminatedUnion('type', [
   frame('delivery_queued', z.object(deliveryStamp)),
   frame('delivery_injected', z.object(deliveryStamp)),
   frame('delivery_ack', z.object(deliveryRef)),
-  frame('delivery_verified', z.object({ ...deliveryRef, verification: z.literal('echo') })),
+  /** `echo`: the relay line was seen on the screen; `provider`: a headless provider's stream acknowledged the turn. */
+  frame('delivery_verified', z.object({ ...deliveryRef, verification: z.enum(['echo', 'provider']) })),
   frame(
     'delivery_failed',
     z.object({
@@ -128,7 +129,15 @@ export const workerToBrokerSchema = z.discriminatedUnion('type', [
     })
   ),
   frame('delivery_active', z.object({ ...deliveryRef, pattern: z.string() })),
-  frame('worker_stream', z.object({ stream: z.enum(['stdout', 'stderr']), chunk: z.string() })),
+  frame(
+    'worker_stream',
+    z.object({
+      stream: z.enum(['stdout', 'stderr']),
+      chunk: z.string(),
+      /** Headless: the provider's own event type (`assistant`, `tool_use`, `result`…); the chunk is its JSON. */
+      event_type: z.string().optional()
+    })
+  ),
   frame('agent_idle', z.object({ idle_secs: z.number().int(), reason: z.string().optional() })),
   frame(
     'agent_exit',
@@ -144,7 +153,14 @@ export const workerToBrokerSchema = z.discriminatedUnion('type', [
   frame(
     'continuity_command',
     z.object({ action: z.enum(['save', 'load', 'uncertain']), content: z.string() })
-  )
+  ),
+  /** The child answered a CLI dialog on its own (an auto-answer rule of the CLI's profile fired). */
+  frame('auto_answered', z.object({ rule: z.string(), answer: z.string(), keys: z.string() })),
+  /**
+   * The CLI cannot take input (a login or auth wall): it is not ready and will not become ready
+   * by itself. `worker_ready` may still follow if the screen changes (someone logged in).
+   */
+  frame('worker_blocked', z.object({ reason: z.string() }))
 ])
 
 export type BrokerToWorkerFrame = z.infer<typeof brokerToWorkerSchema>

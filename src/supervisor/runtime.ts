@@ -47,6 +47,8 @@ export interface AgentEntry {
   idle: boolean
   /** Set while a release is in progress: the exit that follows is expected. */
   releasing: boolean
+  /** Why the CLI cannot take input (login wall), from the child's `worker_blocked`; cleared by `worker_ready`. */
+  blockedReason?: string | null
 }
 
 export class BrokerRuntime {

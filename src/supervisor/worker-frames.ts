@@ -12,13 +12,20 @@ export function handleWorkerFrame(rt: BrokerRuntime, handle: WorkerHandle, frame
         entry.lastActivityAt = Date.now()
         entry.idle = false
       }
-      rt.emit({ kind: 'worker_stream', name, stream: frame.payload.stream, chunk: frame.payload.chunk })
+      rt.emit({
+        kind: 'worker_stream',
+        name,
+        stream: frame.payload.stream,
+        chunk: frame.payload.chunk,
+        ...(frame.payload.event_type ? { event_type: frame.payload.event_type } : {})
+      })
       return
     case 'worker_started':
       rt.saveState()
       return
     case 'worker_ready':
       rt.log.info({ agent: name, reason: frame.payload.reason }, 'agent ready')
+      if (entry) entry.blockedReason = null
       rt.emit({
         kind: 'worker_ready',
         name,
@@ -76,6 +83,17 @@ export function handleWorkerFrame(rt: BrokerRuntime, handle: WorkerHandle, frame
     case 'pong':
     case 'snapshot_response':
       // Unsolicited replies (their request timed out): nothing to do.
+      return
+    case 'auto_answered':
+    case 'worker_blocked':
+      // Per-CLI profile facts (docs/clis.md): keys typed on the agent's behalf, or a login wall.
+      if (frame.type === 'worker_blocked') {
+        if (entry) entry.blockedReason = frame.payload.reason
+        rt.log.warn({ agent: name, reason: frame.payload.reason }, 'agent blocked')
+        rt.emit({ kind: 'agent_blocked', name, reason: frame.payload.reason })
+      } else {
+        rt.emit({ kind: 'agent_auto_answered', name, answer: frame.payload.answer, keys: frame.payload.keys, rule: frame.payload.rule })
+      }
       return
     case 'continuity_command':
       rt.log.info({ agent: name, action: frame.payload.action }, 'continuity command ignored (not supported yet)')

@@ -72,14 +72,16 @@ const WORKER_EXAMPLES: { [K in WorkerToBrokerType]: PayloadOf<WorkerToBrokerFram
   delivery_verified: { delivery_id: 'del_1', event_id: 'evt_1', verification: 'echo' },
   delivery_failed: { delivery_id: 'del_2', event_id: 'evt_2', reason: 'echo_timeout', stage: 'injected' },
   delivery_active: { delivery_id: 'del_1', event_id: 'evt_1', pattern: 'Thinking…' },
-  worker_stream: { stream: 'stdout', chunk: '\x1b[32mgreen\x1b[0m 🌿' },
+  worker_stream: { stream: 'stdout', chunk: '\x1b[32mgreen\x1b[0m 🌿', event_type: 'assistant' },
   agent_idle: { idle_secs: 30, reason: 'silence' },
   agent_exit: { reason: 'child_exited', last_output: 'bye\n' },
   worker_exited: { code: null, signal: 'SIGKILL' },
   worker_error: { code: 'spawn_failed', message: 'ENOENT: claude', retryable: false },
   pong: { ts_ms: 1_700_000_000_000 },
   snapshot_response: { format: 'plain', rows: 24, cols: 80, cursor: [3, 17], screen: 'line 1\nline 2' },
-  continuity_command: { action: 'save', content: 'remember this' }
+  continuity_command: { action: 'save', content: 'remember this' },
+  auto_answered: { rule: 'claude.folder_trust', answer: 'Yes, proceed (trust this folder)', keys: '\r' },
+  worker_blocked: { reason: 'login required: Select login method' }
 }
 
 // ── helpers ──────────────────────────────────────────────────────────────────
