@@ -8,6 +8,8 @@ export interface RouteContext {
   url: URL
   params: Record<string, string>
   rt: BrokerRuntime
+  /** The calling agent, on `/api/agent/*` routes (authenticated by its agent token). */
+  agent?: string
 }
 
 export type Handler = (ctx: RouteContext) => Promise<void> | void
@@ -47,9 +49,13 @@ export class Router {
       if (!m) continue
       if (route.method === method || (route.method === 'GET' && method === 'HEAD')) {
         const params: Record<string, string> = {}
-        route.keys.forEach((k, i) => {
-          params[k] = decodeURIComponent(m[i + 1]!)
-        })
+        try {
+          route.keys.forEach((k, i) => {
+            params[k] = decodeURIComponent(m[i + 1]!)
+          })
+        } catch {
+          continue // a malformed %-escape names nothing
+        }
         return { kind: 'found', handler: route.handler, params }
       }
       allowed.push(route.method)

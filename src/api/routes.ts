@@ -1,16 +1,21 @@
-/** HTTP route handlers (api.md §4). Handlers validate at the edge and call into the runtime. */
-import { API_PROTOCOL_VERSION, BROKER_VERSION } from '../protocol/constants.js'
+/**
+ * HTTP routes (api.md §4): session, lifecycle and event replay here; the rest by area in
+ * routes-*.ts. Handlers validate at the edge and call into the runtime.
+ */
+import { API_PROTOCOL_VERSION, BROKER_VERSION, OWNER_LEASE_MS } from '../protocol/constants.js'
 import { SpawnError } from '../supervisor/agent-spec.js'
-import { NoRecipientError } from '../supervisor/messaging.js'
-import { WorkerRequestError } from '../supervisor/worker-handle.js'
-import { agentView, requireAgent } from './views.js'
+import { agentView } from './views.js'
 import { ApiError, sendJson } from './reply.js'
 import { Router, type RouteContext } from './router.js'
-import { inputSchema, parseSend, parseSpawn, resizeSchema } from './schemas.js'
-import { readJson, validate } from './validate.js'
+import { parseSpawn } from './schemas.js'
+import { readJson } from './validate.js'
 import { registerDeliveryRoutes } from './routes-deliveries.js'
-
-const WORKSPACE_ID = 'local'
+import { registerAgentRoutes } from './routes-agents.js'
+import { registerChannelRoutes } from './routes-channels.js'
+import { registerMessageRoutes } from './routes-messages.js'
+import { registerPtyRoutes } from './routes-pty.js'
+import { registerStatusRoutes } from './routes-status.js'
+import { MEMBERSHIPS, WORKSPACE_ID } from './workspace.js'
 
 function healthBody(ctx: RouteContext) {
   const rt = ctx.rt
@@ -21,22 +26,13 @@ function healthBody(ctx: RouteContext) {
     uptimeMs: Date.now() - rt.startedAt,
     workspaceId: WORKSPACE_ID,
     defaultWorkspaceId: WORKSPACE_ID,
-    memberships: [{ workspace_id: WORKSPACE_ID, is_default: true }],
+    memberships: MEMBERSHIPS,
     agentCount: rt.agents.size,
     pendingDeliveryCount: rt.deliveries.openCount,
     wsConnections: 0,
     memoryMb: Math.round(process.memoryUsage().rss / (1024 * 1024)),
     relaycastConnected: false
   }
-}
-
-/** Maps a worker RPC failure to a status (api.md §8 classify_error). */
-export function classifyWorkerError(err: WorkerRequestError): ApiError {
-  const code = err.code
-  if (code === 'worker_timeout') return new ApiError(504, 'worker_timeout', err.message)
-  if (code === 'worker_disappeared') return new ApiError(503, 'worker_disappeared', err.message)
-  if (code.startsWith('invalid_')) return new ApiError(400, 'invalid_request', err.message)
-  return new ApiError(400, 'request_failed', err.message)
 }
 
 async function spawn(ctx: RouteContext): Promise<void> {
@@ -46,7 +42,7 @@ async function spawn(ctx: RouteContext): Promise<void> {
     sendJson(ctx.res, 200, {
       success: true,
       name: handle.name,
-      runtime: 'pty',
+      runtime: handle.spec.runtime,
       model: handle.spec.model ?? null,
       pid: handle.pid ?? 0,
       pre_registered: false,
@@ -64,69 +60,16 @@ async function release(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { success: true, name: ctx.params.name })
 }
 
-async function send(ctx: RouteContext): Promise<void> {
-  const req = parseSend(await readJson(ctx.req, 'A'))
-  try {
-    const result = ctx.rt.send(req)
-    sendJson(ctx.res, 200, {
-      success: true,
-      event_id: result.event_id,
-      delivered: result.deliveries.length,
-      status: 'accepted',
-      local: true,
-      workspace_id: WORKSPACE_ID,
-      workspace_alias: null,
-      targets: result.targets,
-      deliveries: result.deliveries
-    })
-  } catch (err) {
-    if (err instanceof NoRecipientError) throw new ApiError(404, 'agent_not_found', err.message, 'A', { to: err.to })
-    throw err
-  }
-}
-
-function parseFormat(raw: string | null): 'plain' | 'ansi' {
-  const f = (raw ?? '').trim().toLowerCase()
-  if (f === '' || f === 'plain' || f === 'text') return 'plain'
-  if (f === 'ansi') return 'ansi'
-  throw new ApiError(400, 'invalid_format', `unsupported snapshot format '${raw}' (expected 'plain' or 'ansi')`)
-}
-
-async function snapshot(ctx: RouteContext): Promise<void> {
-  const format = parseFormat(ctx.url.searchParams.get('format'))
-  const entry = requireAgent(ctx.rt, ctx.params.name!, 'no worker named')
-  try {
-    sendJson(ctx.res, 200, await entry.handle.request('snapshot_pty', { format }))
-  } catch (err) {
-    if (err instanceof WorkerRequestError) throw classifyWorkerError(err)
-    throw err
-  }
-}
-
-async function input(ctx: RouteContext): Promise<void> {
-  const body = validate(inputSchema, await readJson(ctx.req, 'B'), 'B')
-  const entry = requireAgent(ctx.rt, ctx.params.name!, 'unknown worker')
-  if (!entry.handle.send('write_pty', { data: body.data })) {
-    throw new ApiError(503, 'worker_disappeared', `worker '${entry.handle.name}' is not running`)
-  }
-  sendJson(ctx.res, 200, { name: entry.handle.name, bytes_written: Buffer.byteLength(body.data) })
-}
-
-async function resize(ctx: RouteContext): Promise<void> {
-  const body = validate(resizeSchema, await readJson(ctx.req, 'B'), 'B')
-  if (body.rows === 0 || body.cols === 0) {
-    throw new ApiError(400, 'invalid_request', 'invalid_dimensions: rows and cols must be >= 1')
-  }
-  const entry = requireAgent(ctx.rt, ctx.params.name!, 'unknown worker')
-  entry.handle.send('resize_pty', { rows: body.rows, cols: body.cols })
-  sendJson(ctx.res, 200, { name: entry.handle.name, rows: body.rows, cols: body.cols })
-}
-
 function sinceParam(url: URL): number {
   const raw = url.searchParams.get('sinceSeq') ?? url.searchParams.get('since_seq')
   if (raw === null) return 0
   if (!/^\d+$/.test(raw)) throw new ApiError(400, 'invalid_request', `sinceSeq must be a non-negative integer, got '${raw}'`)
   return Number(raw)
+}
+
+/** A WebSocket path fetched as plain HTTP. */
+function notAnUpgrade(): never {
+  throw new ApiError(400, 'invalid_request', "Connection header did not include 'upgrade'")
 }
 
 export function buildRouter(): Router {
@@ -145,15 +88,15 @@ export function buildRouter(): Router {
   r.add('POST', '/api/session/renew', (ctx) => {
     ctx.rt.renewLease()
     const lease = ctx.rt.config.leaseEnabled
-    sendJson(ctx.res, 200, { renewed: true, expires_in_secs: lease ? 120 : 0, persist: ctx.rt.config.paths.mode === 'persist' })
+    sendJson(ctx.res, 200, {
+      renewed: true,
+      expires_in_secs: lease ? Math.round(OWNER_LEASE_MS / 1000) : 0,
+      persist: ctx.rt.config.paths.mode === 'persist'
+    })
   })
   r.add('POST', '/api/spawn', spawn)
   r.add('GET', '/api/spawned', (ctx) => sendJson(ctx.res, 200, { agents: [...ctx.rt.agents.values()].map((e) => agentView(ctx.rt, e)) }))
   r.add('DELETE', '/api/spawned/:name', release)
-  r.add('GET', '/api/spawned/:name/snapshot', snapshot)
-  r.add('POST', '/api/send', send)
-  r.add('POST', '/api/input/:name', input)
-  r.add('POST', '/api/resize/:name', resize)
   r.add('GET', '/api/events/replay', (ctx) => {
     const since = sinceParam(ctx.url)
     const replay = ctx.rt.events.replay(since)
@@ -166,6 +109,13 @@ export function buildRouter(): Router {
     sendJson(ctx.res, 200, { status: 'shutting_down' })
     setImmediate(() => void ctx.rt.shutdown('api shutdown'))
   })
+  r.add('GET', '/ws', notAnUpgrade)
+  r.add('GET', '/api/input/:name/stream', notAnUpgrade)
+  registerPtyRoutes(r)
+  registerChannelRoutes(r)
+  registerMessageRoutes(r)
+  registerStatusRoutes(r)
+  registerAgentRoutes(r)
   registerDeliveryRoutes(r)
   return r
 }

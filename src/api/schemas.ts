@@ -31,7 +31,8 @@ const spawnSchema = z.object({
   shadow_mode: optString,
   idle_threshold_secs: z.number().int().nonnegative().nullable().optional(),
   verify_window_secs: z.number().positive().max(3600).nullable().optional(),
-  restart_policy: restartPolicyInput.nullable().optional()
+  restart_policy: restartPolicyInput.nullable().optional(),
+  agent_token: optString
 })
 
 export function parseSpawn(body: unknown): SpawnRequest {
@@ -54,7 +55,8 @@ export function parseSpawn(body: unknown): SpawnRequest {
     shadow_mode: alias(b, 'shadow_mode', 'shadowMode'),
     idle_threshold_secs: alias(b, 'idle_threshold_secs', 'idleThresholdSecs'),
     verify_window_secs: alias(b, 'verify_window_secs', 'verifyWindowSecs'),
-    restart_policy: alias(b, 'restart_policy', 'restartPolicy')
+    restart_policy: alias(b, 'restart_policy', 'restartPolicy'),
+    agent_token: alias(b, 'agent_token', 'agentToken')
   }
   const v = validate(spawnSchema, merged, 'A')
   const task = v.task?.trim() ? v.task : null
@@ -73,6 +75,7 @@ export function parseSpawn(body: unknown): SpawnRequest {
     shadow_mode: v.shadow_mode ?? null,
     idle_threshold_secs: v.idle_threshold_secs ?? null,
     verify_window_secs: v.verify_window_secs ?? null,
+    agent_token: v.agent_token?.trim() ? v.agent_token.trim() : null,
     restart_policy: rp
       ? {
           enabled: rp.enabled ?? true,

@@ -1,9 +1,16 @@
-/** The HTTP + WebSocket server: auth before routing, routes, `/ws` upgrades. */
+/**
+ * The HTTP + WebSocket server: auth before routing, routes, WebSocket upgrades (`/ws`,
+ * `/api/input/{name}/stream`). Admin routes take the broker's API key; `/api/agent/*` takes an
+ * agent token and nothing else (docs/api-agents.md).
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
+import { INPUT_STREAM_MAX_FRAME_BYTES } from '../protocol/constants.js'
 import type { BrokerRuntime } from '../supervisor/runtime.js'
+import { AGENT_ROUTE_PREFIX, authenticateAgent, rejectAgent } from './agent-auth.js'
 import { ApiKeyAuth, UNAUTHORIZED_JSON } from './auth.js'
+import { serveInputStream } from './input-stream.js'
 import { ApiError, sendEmpty, sendErrorB } from './reply.js'
 import { buildRouter, sinceParam } from './routes.js'
 import { serveEventStream } from './ws-events.js'
@@ -13,21 +20,58 @@ export interface ApiServer {
   close(): void
 }
 
+/** Family E (api.md §1.6): what answers while the broker is not ready yet. */
+export const WARMING_UP_BODY = 'Broker is starting, please retry'
+
+const INPUT_STREAM_PATH = /^\/api\/input\/([^/]+)\/stream$/
+/** Clients of `/ws` send nothing that is read; a small cap bounds what they can make us buffer. */
+const EVENT_STREAM_MAX_FRAME_BYTES = 64 * 1024
+
 function rejectUpgrade(socket: Duplex, status: number, statusText: string, body: string, type = 'application/json'): void {
   socket.end(
     `HTTP/1.1 ${status} ${statusText}\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
   )
 }
 
+function sendWarmingUp(res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(WARMING_UP_BODY), connection: 'close' })
+  res.end(WARMING_UP_BODY)
+}
+
+function decodeSegment(seg: string): string | null {
+  try {
+    return decodeURIComponent(seg)
+  } catch {
+    return null
+  }
+}
+
 export function createApiServer(rt: BrokerRuntime): ApiServer {
   const auth = new ApiKeyAuth(rt.config.apiKey)
   const router = buildRouter()
-  const wss = new WebSocketServer({ noServer: true })
+  const eventWss = new WebSocketServer({ noServer: true, maxPayload: EVENT_STREAM_MAX_FRAME_BYTES })
+  const inputWss = new WebSocketServer({ noServer: true, maxPayload: INPUT_STREAM_MAX_FRAME_BYTES })
+  const ready = () => rt.url !== ''
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://broker')
     const method = req.method ?? 'GET'
-    if (!(url.pathname === '/health' && (method === 'GET' || method === 'HEAD')) && !auth.check(req)) {
+    const isHealth = url.pathname === '/health' && (method === 'GET' || method === 'HEAD')
+    if (!isHealth && !ready()) {
+      req.resume()
+      sendWarmingUp(res)
+      return
+    }
+    let agent: string | undefined
+    if (url.pathname.startsWith(AGENT_ROUTE_PREFIX)) {
+      const name = authenticateAgent(req, rt.agentTokens, (n) => rt.agents.has(n))
+      if (name === null) {
+        req.resume()
+        rejectAgent(res)
+        return
+      }
+      agent = name
+    } else if (!isHealth && !auth.check(req)) {
       req.resume()
       auth.reject(res)
       return
@@ -44,7 +88,7 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
       return
     }
     Promise.resolve()
-      .then(() => match.handler({ req, res, url, params: match.params, rt }))
+      .then(() => match.handler({ req, res, url, params: match.params, rt, ...(agent !== undefined ? { agent } : {}) }))
       .catch((err: unknown) => {
         if (res.headersSent) {
           res.destroy()
@@ -64,30 +108,42 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy())
     const url = new URL(req.url ?? '/', 'http://broker')
+    if (!ready()) {
+      rejectUpgrade(socket, 503, 'Service Unavailable', WARMING_UP_BODY, 'text/plain; charset=utf-8')
+      return
+    }
     if (!auth.check(req)) {
       rejectUpgrade(socket, 401, 'Unauthorized', UNAUTHORIZED_JSON)
       return
     }
-    if (url.pathname !== '/ws') {
-      rejectUpgrade(socket, 404, 'Not Found', '', 'text/plain')
+    if (url.pathname === '/ws') {
+      let since: number
+      try {
+        since = sinceParam(url)
+      } catch (err) {
+        rejectUpgrade(socket, 400, 'Bad Request', JSON.stringify({ code: 'invalid_request', message: (err as Error).message }))
+        return
+      }
+      eventWss.handleUpgrade(req, socket, head, (ws) => serveEventStream(ws, rt.events, since))
       return
     }
-    let since: number
-    try {
-      since = sinceParam(url)
-    } catch (err) {
-      rejectUpgrade(socket, 400, 'Bad Request', JSON.stringify({ code: 'invalid_request', message: (err as Error).message }))
+    const input = INPUT_STREAM_PATH.exec(url.pathname)
+    const name = input ? decodeSegment(input[1]!) : null
+    if (name !== null) {
+      inputWss.handleUpgrade(req, socket, head, (ws) => serveInputStream(ws, rt, name))
       return
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serveEventStream(ws, rt.events, since))
+    rejectUpgrade(socket, 404, 'Not Found', '', 'text/plain')
   })
   server.keepAliveTimeout = 5_000
 
   return {
     server,
     close() {
-      for (const client of wss.clients) client.terminate()
-      wss.close()
+      for (const wss of [eventWss, inputWss]) {
+        for (const client of wss.clients) client.terminate()
+        wss.close()
+      }
       server.close()
       server.closeAllConnections()
     }

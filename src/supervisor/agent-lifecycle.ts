@@ -23,7 +23,7 @@ export class AgentLifecycle {
       spec: prepared.spec,
       argv: prepared.argv,
       cwd: prepared.cwd,
-      env: childEnv(req.name, this.rt.url),
+      env: childEnv(req.name, this.rt.url, this.#agentToken(req)),
       logFile: join(this.rt.config.paths.logs, `${req.name}.log`),
       onFrame: (h, frame) => this.rt.dispatch({ type: 'worker_frame', handle: h, frame }),
       onFrameError: (h, error) => this.rt.dispatch({ type: 'worker_frame_error', handle: h, error }),
@@ -53,6 +53,15 @@ export class AgentLifecycle {
     this.rt.saveState()
     if (req.task) this.rt.messaging.deliver(req.name, { event_id: newId('init'), from: 'broker', to: req.name, body: req.task, thread_id: null, priority: 2, injection_mode: 'wait' })
     return handle
+  }
+
+  /** The agent's API token (kept across restarts); a bad caller-chosen token is a 400. */
+  #agentToken(req: SpawnRequest): string {
+    try {
+      return this.rt.agentTokens.issue(req.name, req.agent_token ?? null)
+    } catch (err) {
+      throw new SpawnError('invalid_agent_token', (err as Error).message, 400)
+    }
   }
 
   /** Stops an agent and waits until its process tree is gone. False if there was no such agent. */

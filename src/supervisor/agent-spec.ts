@@ -36,6 +36,8 @@ export interface SpawnRequest {
   idle_threshold_secs: number | null
   verify_window_secs: number | null
   restart_policy: RestartPolicy | null
+  /** A caller-chosen agent token (`agent_token`/`agentToken`); else the broker makes one. */
+  agent_token?: string | null
 }
 
 export interface PreparedSpawn {
@@ -96,13 +98,18 @@ export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChanne
   return { spec, argv, cwd, executable }
 }
 
-/** Environment of a child: the broker's, minus its secrets, plus the agent's identity. */
-export function childEnv(name: string, brokerUrl: string): NodeJS.ProcessEnv {
+/**
+ * Environment of a child: the broker's, minus its secrets, plus the agent's identity and the
+ * agent API (docs/api-agents.md): `RELAY_BROKER_URL`, `RELAY_AGENT_NAME`, `RELAY_AGENT_TOKEN`.
+ */
+export function childEnv(name: string, brokerUrl: string, agentToken: string | null = null): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
   delete env.RELAY_BROKER_API_KEY
   delete env.CLAUDECODE
   env.RELAY_AGENT_NAME = name
   env.RELAY_AGENT_TYPE = 'agent'
   env.RELAY_BROKER_URL = brokerUrl
+  if (agentToken) env.RELAY_AGENT_TOKEN = agentToken
+  else delete env.RELAY_AGENT_TOKEN
   return env
 }

@@ -15,7 +15,9 @@ import type { SpawnRequest } from './agent-spec.js'
 import { DeliveryTracker } from './delivery-tracker.js'
 import { AgentLifecycle } from './agent-lifecycle.js'
 import { Messaging, type SendRequest, type SendResult } from './messaging.js'
-import { writeJsonAtomic } from './files.js'
+import { readJson, writeJsonAtomic } from './files.js'
+import { AgentTokens, revokeTokensOnDeparture } from './agent-tokens.js'
+import { MessageHistory } from './history.js'
 import type { BrokerPaths } from './paths.js'
 import { handleWorkerFrame } from './worker-frames.js'
 
@@ -58,6 +60,10 @@ export class BrokerRuntime {
   readonly hub: Hub = new EmbeddedHub()
   readonly agents = new Map<string, AgentEntry>()
   readonly lifecycle: AgentLifecycle
+  /** Agent API tokens (`RELAY_AGENT_TOKEN`); kept in each agent's state record. */
+  readonly agentTokens: AgentTokens
+  /** Sends and inbounds for `/api/threads` and agent inboxes. */
+  readonly history: MessageHistory
   readonly messaging: Messaging
   readonly startedAt = Date.now()
   readonly log: Logger
@@ -72,6 +78,11 @@ export class BrokerRuntime {
     this.log = config.log
     this.lifecycle = new AgentLifecycle(this)
     this.messaging = new Messaging(this)
+    this.agentTokens = new AgentTokens(config.apiKey)
+    // Tokens of the previous run's agents: a respawned agent keeps its identity.
+    this.agentTokens.restore(readJson(config.paths.state))
+    revokeTokensOnDeparture(this.events, this.agentTokens, (name) => this.agents.has(name))
+    this.history = new MessageHistory({ events: this.events, hub: this.hub, deliveries: this.deliveries })
   }
 
   start(url: string): void {
@@ -157,7 +168,7 @@ export class BrokerRuntime {
     const agents: Record<string, unknown> = {}
     for (const [name, entry] of this.agents) {
       const h = entry.handle
-      agents[name] = { spec: h.spec, parent: entry.parent, pid: h.pid, cli_pid: h.cliPid, started_at: Math.floor(h.startedAt / 1000) }
+      agents[name] = { spec: h.spec, parent: entry.parent, pid: h.pid, cli_pid: h.cliPid, started_at: Math.floor(h.startedAt / 1000), agent_token: this.agentTokens.tokenOf(name) }
     }
     try {
       writeJsonAtomic(this.config.paths.state, { agents })

@@ -1,0 +1,38 @@
+/**
+ * Agent-token auth for `/api/agent/*` (docs/api-agents.md): `X-Agent-Token: <token>`, else
+ * `Authorization: Bearer <token>`. The token names the calling agent; the broker's API key is
+ * not an agent token, so it opens none of these routes (and an agent token opens no admin route).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AgentTokens } from '../supervisor/agent-tokens.js'
+import { sendJson } from './reply.js'
+
+export const AGENT_ROUTE_PREFIX = '/api/agent/'
+
+const AGENT_UNAUTHORIZED_BODY = {
+  error: { code: 'unauthorized', message: 'Missing or invalid agent token', retryable: false, statusCode: 401 }
+}
+
+export function presentedAgentToken(req: IncomingMessage): string | null {
+  const header = req.headers['x-agent-token']
+  const x = (Array.isArray(header) ? header[0] : header)?.trim()
+  if (x) return x
+  const auth = req.headers.authorization
+  if (auth && auth.startsWith('Bearer ')) {
+    const token = auth.slice(7).trim()
+    if (token) return token
+  }
+  return null
+}
+
+/** The calling agent's name when the token is valid and the agent is still running, else null. */
+export function authenticateAgent(req: IncomingMessage, tokens: AgentTokens, isRunning: (name: string) => boolean): string | null {
+  const token = presentedAgentToken(req)
+  if (token === null) return null
+  const name = tokens.agentFor(token)
+  return name !== null && isRunning(name) ? name : null
+}
+
+export function rejectAgent(res: ServerResponse): void {
+  sendJson(res, 401, AGENT_UNAUTHORIZED_BODY)
+}
