@@ -20,7 +20,8 @@ export async function performSend(ctx: RouteContext, req: SendRequest): Promise<
       workspace_id: WORKSPACE_ID,
       workspace_alias: null,
       targets: result.targets,
-      deliveries: result.deliveries
+      deliveries: result.deliveries,
+      duplicate: result.duplicate
     })
   } catch (err) {
     if (err instanceof NoRecipientError) throw new ApiError(404, 'agent_not_found', err.message, 'A', { to: err.to })
@@ -29,7 +30,10 @@ export async function performSend(ctx: RouteContext, req: SendRequest): Promise<
 }
 
 async function send(ctx: RouteContext): Promise<void> {
-  await performSend(ctx, parseSend(await readJson(ctx.req, 'A')))
+  const req = parseSend(await readJson(ctx.req, 'A'))
+  const header = ctx.req.headers['idempotency-key']
+  if (!req.idempotency_key && typeof header === 'string' && header.trim()) req.idempotency_key = header.trim()
+  await performSend(ctx, req)
 }
 
 function threads(ctx: RouteContext): void {

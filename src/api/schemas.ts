@@ -31,6 +31,7 @@ const spawnSchema = z.object({
   shadow_mode: optString,
   idle_threshold_secs: z.number().int().nonnegative().nullable().optional(),
   verify_window_secs: z.number().positive().max(3600).nullable().optional(),
+  inject_timeout_secs: z.number().positive().max(86_400).nullable().optional(),
   restart_policy: restartPolicyInput.nullable().optional(),
   agent_token: optString
 })
@@ -55,6 +56,7 @@ export function parseSpawn(body: unknown): SpawnRequest {
     shadow_mode: alias(b, 'shadow_mode', 'shadowMode'),
     idle_threshold_secs: alias(b, 'idle_threshold_secs', 'idleThresholdSecs'),
     verify_window_secs: alias(b, 'verify_window_secs', 'verifyWindowSecs'),
+    inject_timeout_secs: alias(b, 'inject_timeout_secs', 'injectTimeoutSecs'),
     restart_policy: alias(b, 'restart_policy', 'restartPolicy'),
     agent_token: alias(b, 'agent_token', 'agentToken')
   }
@@ -75,6 +77,7 @@ export function parseSpawn(body: unknown): SpawnRequest {
     shadow_mode: v.shadow_mode ?? null,
     idle_threshold_secs: v.idle_threshold_secs ?? null,
     verify_window_secs: v.verify_window_secs ?? null,
+    inject_timeout_secs: v.inject_timeout_secs ?? null,
     agent_token: v.agent_token?.trim() ? v.agent_token.trim() : null,
     restart_policy: rp
       ? {
@@ -96,7 +99,11 @@ const sendSchema = z.object({
     .string()
     .transform((s) => s.trim().toLowerCase())
     .pipe(z.enum(['wait', 'steer'], { error: "invalid mode: expected 'wait' or 'steer'" }))
-    .default('wait')
+    .default('wait'),
+  /** P0 (most urgent) … P4. */
+  priority: z.number().int().min(0).max(4).nullable().optional(),
+  /** A repeated send with the same key is accepted once. */
+  idempotency_key: z.string().min(1).max(256).nullable().optional()
 })
 
 export function parseSend(body: unknown): SendRequest {
@@ -106,7 +113,9 @@ export function parseSend(body: unknown): SendRequest {
     text: alias(b, 'message', 'text', 'body', 'content'),
     from: b.from,
     thread_id: alias(b, 'thread', 'thread_id', 'threadId'),
-    mode: alias(b, 'mode', 'injectionMode', 'injection_mode')
+    mode: alias(b, 'mode', 'injectionMode', 'injection_mode'),
+    priority: b.priority,
+    idempotency_key: alias(b, 'idempotency_key', 'idempotencyKey')
   }
   if (typeof merged.to !== 'string' || merged.to === '' || typeof merged.text !== 'string' || merged.text.trim() === '') {
     throw ApiErrorFor.missing('A', 'Missing required fields: to, message')
@@ -117,7 +126,9 @@ export function parseSend(body: unknown): SendRequest {
     text: v.text.trim(),
     from: v.from ?? null,
     thread_id: v.thread_id?.trim() ? v.thread_id.trim() : null,
-    mode: v.mode
+    mode: v.mode,
+    priority: v.priority ?? null,
+    idempotency_key: v.idempotency_key ?? null
   }
 }
 

@@ -52,6 +52,8 @@ export async function runInitCommand(argv: string[]): Promise<void> {
     cwd,
     log
   })
+  // Deliveries of an earlier run on this state dir come back before anything else happens.
+  rt.messaging.restore()
   const api = createApiServer(rt)
   // Handlers before the URL is printed: until one is installed, SIGTERM kills the process outright.
   const onSignal = (signal: NodeJS.Signals) => rt.dispatch({ type: 'signal', signal })
@@ -74,6 +76,8 @@ export async function runInitCommand(argv: string[]): Promise<void> {
   writeJsonAtomic(paths.connection, { url, port: actualPort, api_key: apiKey, pid: process.pid, state_dir: paths.root })
   process.stdout.write(`[agent-relay] API listening on ${url}\n`)
   rt.start(url)
+  // Agents of the earlier run that did not come back: their open deliveries end now.
+  rt.messaging.onStartupComplete()
   log.info({ url, root: paths.root, mode: paths.mode, name }, 'broker ready')
 
   rt.onShutdown(() => {

@@ -134,3 +134,5 @@ export const INPUT_WRITE_DRAIN_TIMEOUT_MS = 5_000
 export const INPUT_WRITE_DRAIN_POLL_MS = 10
 /** `/api/input/{name}/stream`: one text/binary frame at most this big. */
 export const INPUT_STREAM_MAX_FRAME_BYTES = 1024 * 1024
+/** A delivery handed to workers this many times without being typed is dead-lettered. */
+export const DELIVERY_MAX_ATTEMPTS = 10

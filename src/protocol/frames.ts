@@ -35,7 +35,9 @@ export const agentSpecSchema = z.object({
   channels: z.array(z.string()),
   restart_policy: restartPolicySchema.nullable().optional(),
   /** Echo-verification window for this agent (seconds); default VERIFY_WINDOW_MS. */
-  verify_window_secs: z.number().positive().nullable().optional()
+  verify_window_secs: z.number().positive().nullable().optional(),
+  /** How long a delivery may wait to be typed (agent down, not ready, busy) before it is dead-lettered. */
+  inject_timeout_secs: z.number().positive().nullable().optional()
 })
 
 export const relayDeliverySchema = z.object({

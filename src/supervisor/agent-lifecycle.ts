@@ -36,7 +36,8 @@ export class AgentLifecycle {
     }
     this.rt.agents.set(req.name, { handle, parent, lastActivityAt: Date.now(), idle: false, releasing: false })
     this.rt.hub.join(req.name, prepared.spec.channels)
-    handle.send('init_worker', { agent: prepared.spec })
+    handle.send('init_worker', { agent: prepared.spec, facts_path: this.rt.messaging.factsPath(req.name) })
+    this.rt.messaging.onAgentStarted(req.name)
     this.rt.emit({
       kind: 'agent_spawned',
       name: req.name,

@@ -35,6 +35,7 @@ export interface SpawnRequest {
   shadow_mode: string | null
   idle_threshold_secs: number | null
   verify_window_secs: number | null
+  inject_timeout_secs: number | null
   restart_policy: RestartPolicy | null
   /** A caller-chosen agent token (`agent_token`/`agentToken`); else the broker makes one. */
   agent_token?: string | null
@@ -89,7 +90,8 @@ export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChanne
     args: req.args,
     channels: req.channels.length > 0 ? req.channels : [...defaultChannels],
     restart_policy: req.restart_policy,
-    verify_window_secs: req.verify_window_secs
+    verify_window_secs: req.verify_window_secs,
+    inject_timeout_secs: req.inject_timeout_secs
   }
   const argv = [BROKER_BIN, 'pty', '--agent-name', req.name]
   if (req.idle_threshold_secs !== null) argv.push('--idle-threshold-secs', String(req.idle_threshold_secs))

@@ -1,16 +1,22 @@
 /**
- * Delivery bookkeeping: one record per (message, recipient), moved forward by the child's
- * frames through `accepted → queued → injected → verified`, or to `failed` with a reason.
- * A stage never moves backwards (a child re-reporting an old stage changes nothing).
+ * Delivery records: one per (message, recipient), moved forward through
+ *   accepted → queued (in the worker) → injected (typed) → verified (seen on screen)
+ * or to a terminal `failed` (typed or maybe typed, not verified) or `dead_lettered` (never
+ * typed, and redeliverable), each terminal stage with a reason. A stage never moves backwards.
  */
 import { randomUUID } from 'node:crypto'
+import { DEAD_LETTER_MAX } from '../protocol/constants.js'
 import type { InjectionMode } from '../protocol/frames.js'
 
-export type DeliveryStage = 'accepted' | 'queued' | 'injected' | 'verified' | 'failed'
+export type DeliveryStage = 'accepted' | 'queued' | 'injected' | 'verified' | 'failed' | 'dead_lettered'
 
-const STAGE_RANK: Record<DeliveryStage, number> = { accepted: 0, queued: 1, injected: 2, verified: 3, failed: 3 }
-/** Terminal records kept for look-ups after they finished. */
+const STAGE_RANK: Record<DeliveryStage, number> = { accepted: 0, queued: 1, injected: 2, verified: 3, failed: 3, dead_lettered: 3 }
+/** Finished (verified or failed) records kept for look-ups. */
 export const DELIVERY_FINISHED_KEEP_MAX = 10_000
+
+export function isTerminal(stage: DeliveryStage): boolean {
+  return STAGE_RANK[stage] === 3
+}
 
 export interface DeliveryRecord {
   delivery_id: string
@@ -27,8 +33,17 @@ export interface DeliveryRecord {
   stage: DeliveryStage
   reason: string | null
   created_at: number
+  /** Epoch ms after which it must not be typed any more (then it is dead-lettered). */
+  deadline_ms: number
+  /** Times it was handed to a worker. */
+  attempts: number
+  idempotency_key: string | null
+  /** For a dead letter sent again: the new delivery's id. */
+  redelivered_as: string | null
   history: { stage: DeliveryStage; at: number; reason?: string }[]
 }
+
+export type NewDelivery = Omit<DeliveryRecord, 'delivery_id' | 'stage' | 'reason' | 'created_at' | 'history' | 'attempts' | 'redelivered_as'>
 
 export function newId(prefix: string): string {
   return `${prefix}_${randomUUID().replaceAll('-', '')}`
@@ -37,8 +52,9 @@ export function newId(prefix: string): string {
 export class DeliveryTracker {
   readonly #open = new Map<string, DeliveryRecord>()
   readonly #finished = new Map<string, DeliveryRecord>()
+  readonly #deadLetters = new Map<string, DeliveryRecord>()
 
-  create(fields: Omit<DeliveryRecord, 'delivery_id' | 'stage' | 'reason' | 'created_at' | 'history'>): DeliveryRecord {
+  create(fields: NewDelivery): DeliveryRecord {
     const now = Date.now()
     const rec: DeliveryRecord = {
       ...fields,
@@ -46,30 +62,35 @@ export class DeliveryTracker {
       stage: 'accepted',
       reason: null,
       created_at: now,
+      attempts: 0,
+      redelivered_as: null,
       history: [{ stage: 'accepted', at: now }]
     }
     this.#open.set(rec.delivery_id, rec)
     return rec
   }
 
+  /** Puts back a record read from the journal. */
+  restore(rec: DeliveryRecord): void {
+    if (!isTerminal(rec.stage)) this.#open.set(rec.delivery_id, rec)
+    else this.#file(rec)
+  }
+
   get(id: string): DeliveryRecord | undefined {
-    return this.#open.get(id) ?? this.#finished.get(id)
+    return this.#open.get(id) ?? this.#deadLetters.get(id) ?? this.#finished.get(id)
   }
 
   /** Moves a delivery forward. Returns the record if the stage changed, else null. */
-  advance(id: string, stage: DeliveryStage, reason?: string): DeliveryRecord | null {
+  advance(id: string, stage: DeliveryStage, reason?: string, at = Date.now()): DeliveryRecord | null {
     const rec = this.#open.get(id)
     if (!rec) return null
     if (STAGE_RANK[stage] <= STAGE_RANK[rec.stage]) return null
     rec.stage = stage
-    rec.history.push(reason === undefined ? { stage, at: Date.now() } : { stage, at: Date.now(), reason })
+    rec.history.push(reason === undefined ? { stage, at } : { stage, at, reason })
     if (reason !== undefined) rec.reason = reason
-    if (stage === 'verified' || stage === 'failed') {
+    if (isTerminal(stage)) {
       this.#open.delete(id)
-      this.#finished.set(id, rec)
-      if (this.#finished.size > DELIVERY_FINISHED_KEEP_MAX) {
-        this.#finished.delete(this.#finished.keys().next().value!)
-      }
+      this.#file(rec)
     }
     return rec
   }
@@ -87,5 +108,35 @@ export class DeliveryTracker {
 
   openRecords(): IterableIterator<DeliveryRecord> {
     return this.#open.values()
+  }
+
+  deadLetters(): IterableIterator<DeliveryRecord> {
+    return this.#deadLetters.values()
+  }
+
+  /** Everything worth keeping in a compacted journal: open records, dead letters, recent finished. */
+  *retained(): IterableIterator<DeliveryRecord> {
+    yield* this.#open.values()
+    yield* this.#deadLetters.values()
+    yield* this.#finished.values()
+  }
+
+  #file(rec: DeliveryRecord): void {
+    if (rec.stage === 'dead_lettered') {
+      this.#deadLetters.set(rec.delivery_id, rec)
+      if (this.#deadLetters.size > DEAD_LETTER_MAX) {
+        const oldest = this.#deadLetters.keys().next().value!
+        const old = this.#deadLetters.get(oldest)!
+        this.#deadLetters.delete(oldest)
+        this.#keepFinished(old)
+      }
+      return
+    }
+    this.#keepFinished(rec)
+  }
+
+  #keepFinished(rec: DeliveryRecord): void {
+    this.#finished.set(rec.delivery_id, rec)
+    if (this.#finished.size > DELIVERY_FINISHED_KEEP_MAX) this.#finished.delete(this.#finished.keys().next().value!)
   }
 }

@@ -1,6 +1,21 @@
-/** Sending: a message becomes one delivery per recipient, each tracked to a terminal stage. */
-import { newId, type DeliveryRecord } from './delivery-tracker.js'
+/**
+ * The delivery engine. A message becomes one delivery per recipient; each is journaled
+ * (fsync'd) before `/api/send` answers, waits in the recipient's mailbox, is handed to the
+ * recipient's worker a few at a time, and is moved through its stages by the worker's frames
+ * until it ends `verified`, `failed` or `dead_lettered` — across worker crashes (the agent's
+ * facts file says what an earlier worker typed) and supervisor crashes (the journal).
+ */
+import { join } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import type { WorkerToBrokerFrame } from '../protocol/frames.js'
+import { DELIVERY_INFLIGHT_PER_AGENT, DELIVERY_INJECT_TIMEOUT_MS, DELIVERY_MAX_ATTEMPTS } from '../protocol/constants.js'
+import { newId, type DeliveryRecord, type DeliveryStage } from './delivery-tracker.js'
+import { DeliveryJournal } from './delivery-journal.js'
+import { DedupCache } from './dedup-cache.js'
+import { readFacts } from './facts-reader.js'
+import { Mailbox, type InboundMode } from './mailbox.js'
 import type { BrokerRuntime } from './runtime.js'
+import type { WorkerHandle } from './worker-handle.js'
 
 export interface SendRequest {
   to: string
@@ -8,58 +23,387 @@ export interface SendRequest {
   from: string | null
   thread_id: string | null
   mode: 'wait' | 'steer'
+  /** P0 (most urgent) … P4; default 2 for a DM, 3 for a channel. */
+  priority?: number | null
+  /** A repeated send with the same key is accepted once (answered with the first result). */
+  idempotency_key?: string | null
 }
 
 export interface SendResult {
   event_id: string
   targets: string[]
   deliveries: { name: string; delivery_id: string }[]
+  /** True when this answer repeats an earlier send with the same idempotency key. */
+  duplicate: boolean
+}
+
+export interface Message {
+  event_id: string
+  from: string
+  to: string
+  body: string
+  thread_id: string | null
+  priority: number
+  injection_mode: 'wait' | 'steer'
+  idempotency_key?: string | null
 }
 
 export class NoRecipientError extends Error {
   readonly code = 'agent_not_found'
   readonly to: string
   constructor(to: string) {
-    super(
-      to.startsWith('#')
-        ? `Agent "${to}" not found: no agent is subscribed to ${to}`
-        : `Agent "${to}" not found`
-    )
+    super(to.startsWith('#') ? `Agent "${to}" not found: no agent is subscribed to ${to}` : `Agent "${to}" not found`)
     this.name = 'NoRecipientError'
     this.to = to
   }
 }
 
+export class UnknownAgentError extends Error {
+  readonly code = 'agent_not_found'
+  constructor(name: string) {
+    super(`agent_not_found: no worker named '${name}'`)
+    this.name = 'UnknownAgentError'
+  }
+}
+
+/** Why a delivery that a stopped worker may have typed ends `failed`, not re-typed. */
+export const TYPED_NOT_VERIFIED = 'typed, but the agent stopped before the echo was seen on its screen'
+
 export class Messaging {
   readonly rt: BrokerRuntime
+  readonly mailboxes = new Map<string, Mailbox>()
+  readonly #dedup = new DedupCache<SendResult>()
+  readonly #factsDir: string
+  #journal: DeliveryJournal | null = null
 
   constructor(rt: BrokerRuntime) {
     this.rt = rt
+    this.#factsDir = join(rt.config.paths.root, 'facts')
   }
 
+  /** Reads the journal of an earlier run (if any) and opens it for this one. */
+  restore(): void {
+    mkdirSync(this.#factsDir, { recursive: true, mode: 0o700 })
+    const path = join(this.rt.config.paths.root, 'deliveries.jsonl')
+    const state = DeliveryJournal.load(path)
+    for (const [agent, mode] of state.modes) this.mailbox(agent).mode = mode as InboundMode
+    let open = 0
+    const byEvent = new Map<string, DeliveryRecord[]>()
+    for (const rec of state.records.values()) {
+      if (!rec.idempotency_key) continue
+      const list = byEvent.get(rec.event_id)
+      if (list) list.push(rec)
+      else byEvent.set(rec.event_id, [rec])
+    }
+    for (const rec of state.records.values()) {
+      this.rt.deliveries.restore(rec)
+      if (rec.idempotency_key) this.#dedup.restore(rec.idempotency_key, rec.created_at, resultOf(rec.event_id, byEvent.get(rec.event_id)!))
+      if (rec.stage === 'verified' || rec.stage === 'failed' || rec.stage === 'dead_lettered') continue
+      this.mailbox(rec.agent).enqueue(rec)
+      open++
+    }
+    this.#journal = new DeliveryJournal(path)
+    this.#journal.compact(this.rt.deliveries.retained(), this.#modes())
+    if (state.records.size > 0) this.rt.log.info({ restored: state.records.size, open }, 'delivery journal replayed')
+  }
+
+  factsPath(agent: string): string {
+    return join(this.#factsDir, `${agent}.log`)
+  }
+
+  mailbox(agent: string): Mailbox {
+    let m = this.mailboxes.get(agent)
+    if (!m) this.mailboxes.set(agent, (m = new Mailbox()))
+    return m
+  }
+
+  // ── accepting ────────────────────────────────────────────────────────────
+
   send(req: SendRequest): SendResult {
+    if (req.idempotency_key) {
+      const earlier = this.#dedup.get(req.idempotency_key)
+      if (earlier) return { ...earlier, duplicate: true }
+    }
     const from = this.normalizeSender(req.from)
     const to = req.to.trim()
     const route = this.rt.hub.route(to, from)
     if (route.targets.length === 0) throw new NoRecipientError(to)
     const event_id = newId('http')
-    const priority = route.kind === 'channel' ? 3 : 2
-    const deliveries: SendResult['deliveries'] = []
-    for (const target of route.targets) {
-      const rec = this.deliver(target, { event_id, from, to, body: req.text, thread_id: req.thread_id, priority, injection_mode: req.mode })
-      deliveries.push({ name: target, delivery_id: rec.delivery_id })
-    }
-    this.rt.emit({
-      kind: 'relay_inbound',
+    const priority = req.priority ?? (route.kind === 'channel' ? 3 : 2)
+    const msg: Message = { event_id, from, to, body: req.text, thread_id: req.thread_id, priority, injection_mode: req.mode, idempotency_key: req.idempotency_key ?? null }
+    const recs = this.#accept(route.targets, msg)
+    const result: SendResult = {
       event_id,
-      from,
-      target: to,
-      body: req.text,
-      thread_id: req.thread_id,
-      workspace_id: 'local',
-      workspace_alias: null
+      targets: route.targets,
+      deliveries: recs.map((r) => ({ name: r.agent, delivery_id: r.delivery_id })),
+      duplicate: false
+    }
+    if (req.idempotency_key) this.#dedup.set(req.idempotency_key, result)
+    this.rt.emit({ kind: 'relay_inbound', event_id, from, target: to, body: req.text, thread_id: req.thread_id, workspace_id: 'local', workspace_alias: null })
+    for (const r of route.targets) this.pump(r)
+    return result
+  }
+
+  /** A broker-originated message (initial task, notices) to one agent. */
+  deliver(agent: string, msg: Message): DeliveryRecord {
+    const [rec] = this.#accept([agent], msg)
+    this.pump(agent)
+    return rec!
+  }
+
+  #accept(targets: readonly string[], msg: Message): DeliveryRecord[] {
+    const now = Date.now()
+    const recs = targets.map((agent) => {
+      const timeoutSecs = this.rt.agents.get(agent)?.handle.spec.inject_timeout_secs
+      return this.rt.deliveries.create({
+        ...msg,
+        idempotency_key: msg.idempotency_key ?? null,
+        agent,
+        deadline_ms: now + (timeoutSecs ? timeoutSecs * 1000 : DELIVERY_INJECT_TIMEOUT_MS)
+      })
     })
-    return { event_id, targets: route.targets, deliveries }
+    this.#journal?.created(recs) // on disk before anyone is told
+    for (const rec of recs) {
+      const ref = { name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id }
+      this.rt.emit({ kind: 'delivery_accepted', ...ref, from: rec.from, to: rec.to, priority: rec.priority })
+      const box = this.mailbox(rec.agent)
+      const evicted = box.enqueue(rec)
+      if (box.mode === 'manual_flush' && evicted !== rec) {
+        this.rt.emit({ kind: 'delivery_queued', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, target: rec.to, reason: 'inbound_delivery_manual_flush' })
+      }
+      if (evicted) {
+        this.rt.emit({ kind: 'delivery_dropped', name: evicted.agent, count: 1, reason: 'mailbox_full', delivery_id: evicted.delivery_id })
+        this.deadLetter(evicted, 'mailbox_full: evicted for higher-priority messages')
+      }
+    }
+    return recs
+  }
+
+  // ── handing deliveries to workers ───────────────────────────────────────
+
+  /** Hands waiting deliveries to the agent's worker while its in-flight window has room. */
+  pump(agent: string): void {
+    const entry = this.rt.agents.get(agent)
+    const box = this.mailboxes.get(agent)
+    if (!entry || !box || entry.releasing) return
+    const handle = entry.handle
+    if (handle.state === 'stopping' || handle.state === 'exited') return
+    const room = DELIVERY_INFLIGHT_PER_AGENT - box.inflightCount
+    if (room <= 0) return
+    for (const rec of box.take(room)) {
+      if (rec.attempts >= DELIVERY_MAX_ATTEMPTS) {
+        box.remove(rec.delivery_id)
+        this.deadLetter(rec, `not typed after ${rec.attempts} attempts`)
+        continue
+      }
+      rec.attempts++
+      this.#journal?.attempt(rec.delivery_id, rec.attempts)
+      if (rec.attempts > 1) this.rt.emit({ kind: 'delivery_retry', name: agent, delivery_id: rec.delivery_id, event_id: rec.event_id, attempts: rec.attempts })
+      const sent = handle.send('deliver_relay', {
+        delivery_id: rec.delivery_id,
+        event_id: rec.event_id,
+        workspace_id: 'local',
+        workspace_alias: null,
+        from: rec.from,
+        target: rec.to,
+        body: rec.body,
+        thread_id: rec.thread_id,
+        priority: rec.priority,
+        injection_mode: rec.injection_mode,
+        deadline_ms: rec.deadline_ms
+      })
+      if (!sent) box.requeue(rec)
+    }
+  }
+
+  /** The delivery frames of a worker (worker-frames.ts hands them here). */
+  onDeliveryFrame(handle: WorkerHandle, frame: WorkerToBrokerFrame): void {
+    const name = handle.name
+    switch (frame.type) {
+      case 'delivery_queued':
+      case 'delivery_injected': {
+        const rec = this.#advance(frame.payload.delivery_id, frame.type === 'delivery_queued' ? 'queued' : 'injected', name)
+        if (rec) this.rt.emit({ kind: frame.type, name, delivery_id: rec.delivery_id, event_id: rec.event_id, timestamp: frame.payload.timestamp })
+        return
+      }
+      case 'delivery_verified':
+        this.#verified(frame.payload.delivery_id, name)
+        return
+      case 'delivery_failed': {
+        const rec = this.rt.deliveries.get(frame.payload.delivery_id)
+        if (!rec || rec.agent !== name) return
+        if (frame.payload.stage === 'injected') this.fail(rec.delivery_id, frame.payload.reason)
+        else if (rec.deadline_ms <= Date.now()) {
+          this.mailbox(name).remove(rec.delivery_id)
+          this.deadLetter(rec, frame.payload.reason)
+        } else {
+          // Not typed (the worker is closing, or could not write): it goes back to the mailbox.
+          this.mailbox(name).requeue(rec)
+        }
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  #verified(id: string, name: string): void {
+    const rec = this.#advance(id, 'verified', name)
+    if (!rec) return
+    const ref = { name, delivery_id: rec.delivery_id, event_id: rec.event_id }
+    this.rt.emit({ kind: 'delivery_ack', ...ref, timestamp: Date.now() })
+    this.rt.emit({ kind: 'message_delivery_confirmed', ...ref, from: rec.from, to: rec.to })
+    this.rt.emit({ kind: 'delivery_verified', ...ref })
+  }
+
+  /** A delivery that was (or may have been) typed and not verified ends here. */
+  fail(id: string, reason: string): void {
+    const rec = this.#advance(id, 'failed', null, reason)
+    if (!rec) return
+    this.rt.emit({ kind: 'delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, reason })
+    this.rt.emit({ kind: 'message_delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, attempts: rec.attempts, lastError: reason })
+  }
+
+  /** A delivery that was never typed and cannot be now: kept as a dead letter, redeliverable. */
+  deadLetter(rec: DeliveryRecord, reason: string): void {
+    if (!this.#advance(rec.delivery_id, 'dead_lettered', null, reason)) return
+    this.rt.emit({ kind: 'delivery_dead_lettered', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, reason })
+    this.rt.emit({ kind: 'message_delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, attempts: rec.attempts, lastError: reason })
+    this.#tellSender(rec, reason)
+  }
+
+  /** Sends a dead letter again, as a new delivery to the same agent. */
+  redeliver(id: string): DeliveryRecord {
+    const old = this.rt.deliveries.get(id)
+    if (!old || old.stage !== 'dead_lettered') throw new DeliveryNotFoundError(id, 'no dead letter with this id')
+    if (!this.rt.agents.has(old.agent)) throw new UnknownAgentError(old.agent)
+    const rec = this.deliver(old.agent, { event_id: old.event_id, from: old.from, to: old.to, body: old.body, thread_id: old.thread_id, priority: old.priority, injection_mode: old.injection_mode })
+    old.redelivered_as = rec.delivery_id
+    return rec
+  }
+
+  #advance(id: string, stage: DeliveryStage, agent: string | null, reason?: string): DeliveryRecord | null {
+    const existing = this.rt.deliveries.get(id)
+    if (!existing || (agent !== null && existing.agent !== agent)) return null
+    const at = Date.now()
+    const rec = this.rt.deliveries.advance(id, stage, reason, at)
+    if (!rec) return null
+    this.#journal?.stage(id, stage, at, reason)
+    if (stage === 'verified' || stage === 'failed' || stage === 'dead_lettered') {
+      this.mailboxes.get(rec.agent)?.remove(id)
+      this.pump(rec.agent)
+    }
+    return rec
+  }
+
+  /** An agent that sent a message which could not be delivered hears about it. */
+  #tellSender(rec: DeliveryRecord, reason: string): void {
+    if (rec.from === 'broker' || !this.rt.agents.has(rec.from) || rec.from === rec.agent) return
+    this.deliver(rec.from, {
+      event_id: newId('notice'),
+      from: 'broker',
+      to: rec.from,
+      body: `Your message ${rec.event_id} to ${rec.agent} was not delivered (${reason}). Delivery id: ${rec.delivery_id}.`,
+      thread_id: rec.thread_id,
+      priority: 1,
+      injection_mode: 'wait'
+    })
+  }
+
+  // ── agents coming and going ──────────────────────────────────────────────
+
+  /** A worker for `name` is up (first start or a restart): hand it its deliveries. */
+  onAgentStarted(name: string): void {
+    this.pump(name)
+  }
+
+  /**
+   * The worker for `name` is gone. Deliveries it held go back to the mailbox (its successor
+   * asks the facts file before typing anything). `final` (released, permanently dead): every
+   * open delivery of the agent ends now — verified or failed if the facts say it was typed,
+   * dead-lettered with `reason` if not.
+   */
+  onAgentDown(name: string, final: boolean, reason: string): void {
+    const box = this.mailboxes.get(name)
+    for (const rec of this.rt.deliveries.openFor(name)) {
+      if (box?.isInflight(rec.delivery_id)) box.requeue(rec)
+    }
+    if (!final) return
+    this.#settle(name, reason)
+    this.mailboxes.delete(name)
+  }
+
+  /** After start-up: deliveries of a previous run whose agent did not come back end now. */
+  onStartupComplete(): void {
+    const gone = new Set<string>()
+    for (const rec of this.rt.deliveries.openRecords()) if (!this.rt.agents.has(rec.agent)) gone.add(rec.agent)
+    for (const name of gone) {
+      this.#settle(name, 'recipient gone: the agent was not running after the broker restarted')
+      this.mailboxes.delete(name)
+    }
+  }
+
+  #settle(name: string, reason: string): void {
+    const facts = readFacts(this.factsPath(name))
+    for (const rec of this.rt.deliveries.openFor(name)) {
+      const fact = facts.get(rec.delivery_id)
+      if (fact === 'verified') this.#verified(rec.delivery_id, name)
+      else if (fact === 'injecting' || fact === 'failed' || rec.stage === 'injected') this.fail(rec.delivery_id, `${TYPED_NOT_VERIFIED} (${reason})`)
+      else this.deadLetter(rec, reason)
+    }
+  }
+
+  // ── maintenance ──────────────────────────────────────────────────────────
+
+  tick(nowMs: number): void {
+    for (const [name, box] of this.mailboxes) {
+      for (const rec of box.expire(nowMs)) this.deadLetter(rec, `not typed within ${Math.round((rec.deadline_ms - rec.created_at) / 1000)}s: agent down, not ready or busy`)
+      if (box.waitingCount > 0 && box.inflightCount < DELIVERY_INFLIGHT_PER_AGENT) this.pump(name)
+    }
+    this.#dedup.purge(nowMs)
+    this.#journal?.sync()
+    if (this.#journal?.needsCompaction) this.#journal.compact(this.rt.deliveries.retained(), this.#modes())
+  }
+
+  close(): void {
+    this.#journal?.close()
+  }
+
+  // ── inbound delivery mode ────────────────────────────────────────────────
+
+  getMode(name: string): InboundMode {
+    this.#requireAgent(name)
+    return this.mailbox(name).mode
+  }
+
+  /** Sets the mode; leaving manual_flush releases everything parked. Returns how many were released. */
+  setMode(name: string, mode: InboundMode): { previous: InboundMode; flushed: number } {
+    this.#requireAgent(name)
+    const box = this.mailbox(name)
+    const previous = box.mode
+    let flushed = 0
+    if (previous === 'manual_flush' && mode === 'auto_inject') flushed = box.flush()
+    box.mode = mode
+    if (previous !== mode) {
+      this.#journal?.mode(name, mode)
+      this.rt.emit({ kind: 'agent_inbound_delivery_mode_changed', name, previous_mode: previous, mode })
+    }
+    if (flushed > 0) this.rt.emit({ kind: 'agent_pending_drained', name, count: flushed, reason: 'delivery_mode_transition' })
+    this.pump(name)
+    return { previous, flushed }
+  }
+
+  pending(name: string): DeliveryRecord[] {
+    this.#requireAgent(name)
+    return this.mailbox(name).parked()
+  }
+
+  flush(name: string): number {
+    this.#requireAgent(name)
+    const n = this.mailbox(name).flush()
+    if (n > 0) this.rt.emit({ kind: 'agent_pending_drained', name, count: n, reason: 'explicit_flush' })
+    this.pump(name)
+    return n
   }
 
   normalizeSender(from: string | null): string {
@@ -72,57 +416,30 @@ export class Messaging {
     return f
   }
 
-  deliver(agent: string, msg: Omit<DeliveryRecord, 'delivery_id' | 'stage' | 'reason' | 'created_at' | 'history' | 'agent'>): DeliveryRecord {
-    const rec = this.rt.deliveries.create({ ...msg, agent })
-    this.#sendToChild(rec)
-    return rec
+  #requireAgent(name: string): void {
+    if (!this.rt.agents.has(name)) throw new UnknownAgentError(name)
   }
 
-  /** Marks a delivery failed and tells subscribers, in the SDK's two event forms. */
-  fail(id: string, reason: string): void {
-    const rec = this.rt.deliveries.advance(id, 'failed', reason)
-    if (!rec) return
-    this.rt.emit({ kind: 'delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, reason })
-    this.rt.emit({
-      kind: 'message_delivery_failed',
-      name: rec.agent,
-      delivery_id: rec.delivery_id,
-      event_id: rec.event_id,
-      from: rec.from,
-      to: rec.to,
-      attempts: 1,
-      lastError: reason
-    })
+  #modes(): Map<string, string> {
+    const out = new Map<string, string>()
+    for (const [name, box] of this.mailboxes) if (box.mode !== 'auto_inject') out.set(name, box.mode)
+    return out
   }
+}
 
-  #sendToChild(rec: DeliveryRecord): void {
-    this.rt.agents.get(rec.agent)?.handle.send('deliver_relay', {
-      delivery_id: rec.delivery_id,
-      event_id: rec.event_id,
-      workspace_id: 'local',
-      workspace_alias: null,
-      from: rec.from,
-      target: rec.to,
-      body: rec.body,
-      thread_id: rec.thread_id,
-      priority: rec.priority,
-      injection_mode: rec.injection_mode
-    })
+function resultOf(event_id: string, siblings: readonly DeliveryRecord[]): SendResult {
+  return {
+    event_id,
+    targets: siblings.map((r) => r.agent),
+    deliveries: siblings.map((r) => ({ name: r.agent, delivery_id: r.delivery_id })),
+    duplicate: false
   }
+}
 
-  /** A child for `name` is up (first start or a restart): hand it the deliveries it should have. */
-  onAgentStarted(name: string): void {
-    const entry = this.rt.agents.get(name)
-    if (!entry) return
-    for (const rec of this.rt.deliveries.openFor(name)) this.#sendToChild(rec)
-  }
-
-  /**
-   * The child for `name` is gone. `final` means no restart follows (released, permanently dead):
-   * its open deliveries end now, with `reason`. Otherwise they wait for the next child.
-   */
-  onAgentDown(name: string, final: boolean, reason: string): void {
-    if (!final) return
-    for (const rec of this.rt.deliveries.openFor(name)) this.fail(rec.delivery_id, reason)
+export class DeliveryNotFoundError extends Error {
+  readonly code = 'delivery_not_found'
+  constructor(id: string, why = 'no delivery with this id') {
+    super(`delivery_not_found: ${why} ('${id}')`)
+    this.name = 'DeliveryNotFoundError'
   }
 }

@@ -159,6 +159,7 @@ export class BrokerRuntime {
       ])
       clearTimeout(deadline)
       for (const entry of this.agents.values()) entry.handle.kill()
+      this.messaging.close()
       for (const fn of this.#onShutdown) fn()
     })()
     return this.#shuttingDown
@@ -191,6 +192,7 @@ export class BrokerRuntime {
   }
 
   #onTick(now: number): void {
+    this.messaging.tick(now)
     if (this.config.leaseEnabled && now - this.lastLeaseRenewal > OWNER_LEASE_MS && !this.#shuttingDown) {
       this.log.warn('owner lease expired')
       void this.shutdown('owner lease expired')

@@ -36,27 +36,13 @@ export function handleWorkerFrame(rt: BrokerRuntime, handle: WorkerHandle, frame
       })
       return
     case 'delivery_queued':
-    case 'delivery_injected': {
-      const stage = frame.type === 'delivery_queued' ? 'queued' : 'injected'
-      const rec = rt.deliveries.advance(frame.payload.delivery_id, stage)
-      if (!rec || rec.agent !== name) return
-      rt.emit({ kind: frame.type, name, delivery_id: rec.delivery_id, event_id: rec.event_id, timestamp: frame.payload.timestamp })
+    case 'delivery_injected':
+    case 'delivery_verified':
+    case 'delivery_failed':
+      rt.messaging.onDeliveryFrame(handle, frame)
       return
-    }
     case 'delivery_ack':
       // The child acks and verifies together on echo; the ack is reported with the verification.
-      return
-    case 'delivery_verified': {
-      const rec = rt.deliveries.advance(frame.payload.delivery_id, 'verified')
-      if (!rec || rec.agent !== name) return
-      const ref = { name, delivery_id: rec.delivery_id, event_id: rec.event_id }
-      rt.emit({ kind: 'delivery_ack', ...ref, timestamp: Date.now() })
-      rt.emit({ kind: 'message_delivery_confirmed', ...ref, from: rec.from, to: rec.to })
-      rt.emit({ kind: 'delivery_verified', ...ref })
-      return
-    }
-    case 'delivery_failed':
-      rt.messaging.fail(frame.payload.delivery_id, frame.payload.reason)
       return
     case 'delivery_active':
       rt.emit({ kind: 'delivery_active', name, delivery_id: frame.payload.delivery_id, event_id: frame.payload.event_id, pattern: frame.payload.pattern })
