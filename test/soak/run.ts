@@ -11,6 +11,9 @@ const result = await runSoak({
   log: (line) => process.stderr.write(`[soak] ${line}\n`)
 })
 console.log(formatSoak(result))
-const ok = result.lost === 0 && result.duplicates === 0 && result.phantomVerified === 0
+// `verified` means the relay line was seen on the agent's screen. For a cooked-mode program like the
+// fixture, the terminal itself echoes typed text, so a program killed between that echo and reading
+// the line shows "verified but never received": reported, not a loss (docs/delivery.md).
+const ok = result.lost === 0 && result.duplicates === 0
 console.log(ok ? '\nsoak: OK' : '\nsoak: FAILED')
 process.exit(ok ? 0 : 1)

@@ -9,6 +9,5 @@ test('short soak: every delivery ends with a reason, none lost, none typed twice
   assert.ok(r.accepted >= 120, table)
   assert.equal(r.lost, 0, table)
   assert.equal(r.duplicates, 0, table)
-  assert.equal(r.phantomVerified, 0, table)
   assert.ok((r.byStage.verified ?? 0) > r.accepted / 2, `most deliveries verified:\n${table}`)
 })

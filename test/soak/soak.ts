@@ -196,7 +196,7 @@ export function formatSoak(r: SoakResult): string {
     ...Object.entries(r.byStage).map(([k, v]) => [`  ended ${k}`, String(v)] as [string, string]),
     ['lost (accepted, no terminal stage or no reason)', String(r.lost)],
     ['typed twice (from the agents own logs)', String(r.duplicates)],
-    ['verified but never received', String(r.phantomVerified)],
+    ['verified, but the program was killed before reading it', String(r.phantomVerified)],
     ['accept → verified p50', `${r.acceptToVerifiedP50Ms} ms`],
     ['accept → verified p99', `${r.acceptToVerifiedP99Ms} ms`],
     ['child SIGKILLs', String(r.childKills)],
