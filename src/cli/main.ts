@@ -6,6 +6,7 @@ const USAGE = `usage: broker <command> [options]
 commands:
   init        run the broker (supervisor + HTTP/WS API)
   pty         (internal) host one agent CLI in a pseudo-terminal
+  dump-pty    print an agent's screen: dump-pty <name> [--format plain|ansi] [--broker-url] [--api-key] [--state-dir]
   --version   print the version
 `
 
@@ -21,6 +22,11 @@ export async function main(argv: string[]): Promise<void> {
       case 'pty': {
         const { runPtyCommand } = await import('./pty.js')
         await runPtyCommand(rest)
+        return
+      }
+      case 'dump-pty': {
+        const { runDumpPtyCommand } = await import('./dump-pty.js')
+        await runDumpPtyCommand(rest)
         return
       }
       case '--version':
