@@ -118,6 +118,25 @@ export const JOURNAL_COMPACT_BYTES = 8 * 1024 * 1024
 /** Entries kept in a child's facts file when it is compacted at start. */
 export const FACTS_KEEP_ENTRIES = 4_096
 
+// ── per-CLI profiles and auto-answers (issue 7, docs/clis.md) ───────────────
+/** A known CLI's ready screen counts once output has been quiet this long. */
+export const PROFILE_READY_QUIET_MS = 300
+/** Auto-answer: the dialog must have been on screen this long before keys are typed. */
+export const AUTO_ANSWER_DELAY_MS = 100
+/** Auto-answer: pause between an arrow key and the Enter that confirms it. */
+export const AUTO_ANSWER_KEY_GAP_MS = 100
+/** Claude's bypass-permissions confirm: longer pre-delay, menu gap, cooldown, sends (worker.md §6). */
+export const BYPASS_CONFIRM_DELAY_MS = 500
+export const BYPASS_CONFIRM_MENU_GAP_MS = 200
+export const BYPASS_CONFIRM_COOLDOWN_MS = 2_000
+export const BYPASS_CONFIRM_MAX_SENDS = 5
+/** Repeating dialogs (Gemini Action Required, opencode/droid EXECUTE): minimum time between answers. */
+export const DIALOG_ANSWER_COOLDOWN_MS = 2_000
+/** Gemini's untrusted-folder banner is answered after this. */
+export const GEMINI_UNTRUSTED_BANNER_DELAY_MS = 300
+/** MCP approval whose option line never shows: answered anyway after the header stayed this long. */
+export const MCP_APPROVAL_PARTIAL_MS = 5_000
+
 // ── SDK drop-in API (issue 4) ───────────────────────────────────────────────
 /** Sends and inbounds kept for `/api/threads`, `/api/history/stats` and agent inboxes. */
 export const MESSAGE_HISTORY_MAX = 1_000

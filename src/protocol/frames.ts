@@ -34,6 +34,8 @@ export const agentSpecSchema = z.object({
   args: z.array(z.string()),
   channels: z.array(z.string()),
   restart_policy: restartPolicySchema.nullable().optional(),
+  /** No relay MCP wiring for this agent: the child injects without the MCP reminder. */
+  skip_relay_prompt: z.boolean().optional(),
   /** Echo-verification window for this agent (seconds); default VERIFY_WINDOW_MS. */
   verify_window_secs: z.number().positive().nullable().optional(),
   /** How long a delivery may wait to be typed (agent down, not ready, busy) before it is dead-lettered. */

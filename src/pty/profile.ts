@@ -1,10 +1,14 @@
 /**
- * Per-CLI behaviour of the PTY child. Today every CLI gets the generic profile; a CLI that
- * needs its own readiness rule (a welcome banner, an auth gate…) or the MCP reminder gets
- * its own entry here, and nothing else has to change.
+ * Per-CLI behaviour of the PTY child (docs/clis.md). One profile per known CLI lives in
+ * `profiles/`; everything else gets the generic one. A profile says how to tell ready, busy
+ * and blocked on the rendered screen, what to answer on its own, how the CLI is started
+ * (bypass flag, MCP wiring) and how text is injected (reminder kind, bracketed paste).
  */
-import { GENERIC_INJECTION_PROFILE, type InjectionProfile } from './inject.js'
-import { genericReadinessRule, type ReadinessRule } from './readiness.js'
+import type { AutoAnswerRule } from './auto-answer.js'
+import type { InjectionProfile } from './inject.js'
+import type { ReadinessRule } from './readiness.js'
+import type { SpawnFacts } from './profiles/types.js'
+import { genericProfile as generic, profileForCommand } from './profiles/index.js'
 
 /** What a profile reads from the rendered screen (the worker's `Screen` satisfies it). */
 export interface ScreenView {
@@ -14,8 +18,9 @@ export interface ScreenView {
   cursorRowText(): string
 }
 
-export interface CliProfile {
+export interface CliProfile extends SpawnFacts {
   readonly name: string
+  /** Ready / blocked verdicts on the startup screen. */
   readonly readiness: ReadinessRule
   readonly injection: InjectionProfile
   /**
@@ -25,13 +30,15 @@ export interface CliProfile {
   isBusy(view: ScreenView): boolean
   /** True when the CLI understands bracketed paste (ESC[200~ … ESC[201~) for multi-line text. */
   readonly bracketedPaste: boolean
+  /** Dialogs this CLI's child answers by itself (only this CLI's). */
+  readonly autoAnswers: readonly AutoAnswerRule[]
 }
 
 export function genericProfile(): CliProfile {
-  return { name: 'generic', readiness: genericReadinessRule(), injection: GENERIC_INJECTION_PROFILE, isBusy: () => false, bracketedPaste: false }
+  return generic
 }
 
-/** The profile for a CLI (its command as given on the command line). */
-export function profileFor(_cli: string): CliProfile {
-  return genericProfile()
+/** The profile for a CLI (its command as given on the command line), by basename. */
+export function profileFor(cli: string): CliProfile {
+  return profileForCommand(cli)
 }

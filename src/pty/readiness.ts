@@ -1,7 +1,10 @@
 /**
  * When does the CLI count as ready for input? A `ReadinessRule` looks at a `ReadinessView`
  * (timings, startup output, the parsed screen) on every tick and names a reason, or null.
- * The generic rule below applies to every CLI; per-CLI profiles can supply their own rule.
+ * A rule may also say the CLI is BLOCKED (a login or auth wall: it will not become ready by
+ * itself); a blocked screen is never ready, whatever the timings say.
+ * The generic rule below applies to every CLI; per-CLI profiles supply their own
+ * (`screenReadinessRule`).
  */
 import {
   PTY_TICK_MS,
@@ -24,6 +27,8 @@ export interface ReadinessView {
   startupOutput(): string
   /** The cursor's visible row, right-trimmed, from parsed state. */
   cursorRowText(): string
+  /** Every visible row, right-trimmed (absent: the screen cannot be read row by row). */
+  visibleRows?: () => string[]
   /** True when every byte received so far has been parsed into the screen. */
   screenCurrent: boolean
 }
@@ -31,6 +36,8 @@ export interface ReadinessView {
 export interface ReadinessRule {
   readonly name: string
   evaluate(view: ReadinessView): ReadyReason | null
+  /** Why the CLI cannot take input (login wall…), or null. Checked before `evaluate`. */
+  blocked?(view: ReadinessView): string | null
 }
 
 export const READY_MARKER = '->pty:ready'
@@ -110,9 +117,53 @@ export class StartupOutput {
   }
 }
 
+/** The visible rows of a view ([] when the view has none). */
+export function viewRows(view: ReadinessView): string[] {
+  return view.visibleRows?.() ?? []
+}
+
+export interface ScreenReadiness {
+  name: string
+  /** The CLI's own "ready for input" screen. */
+  ready(rows: readonly string[], cursorRow: string): boolean
+  /** A wall the CLI cannot get past by itself, with the reason; null when there is none. */
+  blocked?(rows: readonly string[]): string | null
+  /** Output must have been quiet this long before the screen is trusted. */
+  quietMs: number
+  /** Last resort, as for the generic rule. */
+  timeoutMs?: number
+}
+
+/**
+ * A per-CLI rule: `->pty:ready` at once; the CLI's own ready screen (`prompt`) once output has
+ * been quiet for `quietMs` and fully parsed; else the startup timeout. No "settled"/"silent"
+ * fallback: a known CLI that shows a dialog or a splash is not ready because it went quiet.
+ */
+export function screenReadinessRule(s: ScreenReadiness): ReadinessRule {
+  const timeoutMs = s.timeoutMs ?? STARTUP_READY_TIMEOUT_MS
+  const quiet = (v: ReadinessView): boolean => v.screenCurrent && v.lastOutputAtMs !== null && v.nowMs - v.lastOutputAtMs >= s.quietMs
+  return {
+    name: s.name,
+    evaluate(v) {
+      if (v.startupOutput().includes(READY_MARKER)) return 'marker'
+      if (quiet(v) && s.ready(viewRows(v), v.cursorRowText())) return 'prompt'
+      if (v.nowMs - v.spawnedAtMs >= timeoutMs) return 'timeout'
+      return null
+    },
+    ...(s.blocked
+      ? {
+          blocked(v: ReadinessView) {
+            return v.screenCurrent ? s.blocked!(viewRows(v)) : null
+          }
+        }
+      : {})
+  }
+}
+
 /** What the tracker reads from the screen model. */
 export interface ReadinessScreen {
   cursorRowText(): string
+  visibleRows?(): string[]
   readonly parsing: boolean
 }
 
@@ -126,6 +177,8 @@ export class ReadinessTracker {
   readonly #startup = new StartupOutput()
   readonly #view: ReadinessView
   #reason: ReadyReason | null = null
+  #blocked: string | null = null
+  #blockedNew = false
 
   constructor(rule: ReadinessRule, screen: ReadinessScreen, spawnedAtMs: number) {
     this.#rule = rule
@@ -138,8 +191,21 @@ export class ReadinessTracker {
       lastOutputAtMs: null,
       screenCurrent: true,
       startupOutput: () => startup.text(),
-      cursorRowText: () => screen.cursorRowText()
+      cursorRowText: () => screen.cursorRowText(),
+      ...(screen.visibleRows ? { visibleRows: () => screen.visibleRows!() } : {})
     }
+  }
+
+  /** Why the CLI is blocked right now (as of the last `evaluate`), or null. */
+  get blocked(): string | null {
+    return this.#blocked
+  }
+
+  /** The blocked reason if it is new since the last call (entered, or changed), else null. */
+  takeBlocked(): string | null {
+    if (!this.#blockedNew) return null
+    this.#blockedNew = false
+    return this.#blocked
   }
 
   get reason(): ReadyReason | null {
@@ -161,6 +227,14 @@ export class ReadinessTracker {
     const view = this.#view
     view.nowMs = nowMs
     view.screenCurrent = !this.#screen.parsing
+    const blocked = this.#rule.blocked?.(view) ?? null
+    if (blocked !== null) {
+      if (blocked !== this.#blocked) this.#blockedNew = true
+      this.#blocked = blocked
+      return null
+    }
+    if (view.screenCurrent) this.#blocked = null
+    if (this.#blocked !== null) return null
     const reason = this.#rule.evaluate(view)
     if (reason !== null) {
       this.#reason = reason

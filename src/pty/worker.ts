@@ -33,6 +33,9 @@ import { Deliveries, type SendFrame } from './deliveries.js'
 import { FactsStore } from './facts.js'
 import { reminderEnvFrom } from './inject.js'
 import { profileFor, type CliProfile } from './profile.js'
+import type { AutoAnswerer } from './auto-answer.js'
+import { ptyAutoAnswerer } from './auto-answer-pty.js'
+import type { InjectionProfile } from './inject.js'
 import { ReadinessTracker } from './readiness.js'
 import { Screen } from './screen.js'
 import { handleControlFrame, type TerminalParts } from './control.js'
@@ -56,6 +59,9 @@ export class PtyWorker {
   readonly #channel: Channel
   readonly #idleThresholdMs: number
   readonly #profile: CliProfile
+  /** The profile's injection choices; the MCP reminder is dropped when the spawn skipped the relay wiring. */
+  readonly #injection: InjectionProfile
+  #answers: AutoAnswerer | null = null
   #name: string | null
   #pty: IPty | null = null
   #screen: Screen | null = null
@@ -83,6 +89,7 @@ export class PtyWorker {
     this.#log = createLogger(`pty:${opts.agentName ?? DEFAULT_WORKER_NAME}`)
     this.#idleThresholdMs = (opts.idleThresholdSecs ?? IDLE_THRESHOLD_DEFAULT_SECS) * 1000
     this.#profile = profileFor(opts.cli)
+    this.#injection = { ...this.#profile.injection }
     this.#channel = new FrameChannel({
       input: process.stdin,
       output: process.stdout,
@@ -152,7 +159,7 @@ export class PtyWorker {
       log: this.#log,
       workerName: () => this.name,
       verifyWindowMs: () => this.#verifyWindowMs,
-      profile: this.#profile.injection,
+      profile: this.#injection,
       reminderEnv: reminderEnvFrom(process.env),
       facts: () => this.#facts,
       lastOutputAtMs: () => this.#lastOutputAtMs,
@@ -160,6 +167,13 @@ export class PtyWorker {
       bracketedPaste: () => this.#profile.bracketedPaste
     })
     this.#readiness = new ReadinessTracker(this.#profile.readiness, screen, this.#spawnedAtMs)
+    this.#answers = ptyAutoAnswerer({
+      rules: this.#profile.autoAnswers,
+      screen,
+      writer,
+      log: this.#log,
+      onAnswered: (a) => this.send('auto_answered', a)
+    })
     this.#terminal = { pty: p, screen, writer, send: this.send }
     p.onData(this.#onPtyData as unknown as (data: string) => void)
     p.onExit(({ exitCode, signal }) => void this.#onCliExit(exitCode, signal ?? 0))
@@ -209,7 +223,13 @@ export class PtyWorker {
         this.#log.info({ reason }, 'cli ready')
         this.#maybeSendReady()
       }
+      const blocked = this.#readiness!.takeBlocked()
+      if (blocked !== null) {
+        this.#log.warn({ reason: blocked }, 'cli blocked')
+        this.send('worker_blocked', { reason: blocked })
+      }
     }
+    this.#answers!.tick(now, changed)
     this.#deliveries!.tick(now, changed)
   }
 
@@ -244,6 +264,7 @@ export class PtyWorker {
         const { agent } = frame.payload
         if (this.#name === null && agent.name) this.#name = agent.name
         if (agent.verify_window_secs) this.#verifyWindowMs = agent.verify_window_secs * 1000
+        if (agent.skip_relay_prompt) this.#injection.reminder = 'none'
         if (frame.payload.facts_path && !this.#facts) {
           try {
             this.#facts = new FactsStore(frame.payload.facts_path)
@@ -296,6 +317,7 @@ export class PtyWorker {
     if (this.#exiting) return
     this.#exiting = true
     for (const t of this.#timers) clearTimeout(t)
+    this.#answers?.close()
     const screen = this.#screen!
     const killed = signal > 0
     this.#log.info({ exitCode, signal }, 'cli exited')

@@ -1,0 +1,56 @@
+/**
+ * OpenAI Codex CLI (`codex`). Recorded: 0.169.0 (test/fixtures/screens/codex-*).
+ * Ready: the composer `› …` on the cursor row, with no MCP server still booting. Busy:
+ * `esc to interrupt` (working) or `esc cancel` (waiting for startup). Blocked: the sign-in menu.
+ */
+import { AUTO_ANSWER_DELAY_MS, AUTO_ANSWER_KEY_GAP_MS, PROFILE_READY_QUIET_MS } from '../../protocol/constants.js'
+import type { AutoAnswerRule } from '../auto-answer.js'
+import type { CliProfile } from '../profile.js'
+import { screenReadinessRule } from '../readiness.js'
+import { hasAll, hasAny, joined, lowerOf } from './match.js'
+
+const modelUpgrade: AutoAnswerRule = {
+  id: 'codex.model_upgrade',
+  answer: 'Use existing model (decline the model upgrade)',
+  match: (s) => {
+    const l = s.lower
+    const offer = hasAll(l, 'codex', 'upgrade') || hasAll(l, 'codex', 'new', 'model') || hasAll(l, 'just', 'got', 'upgrade')
+    return offer && hasAll(l, 'try', 'existing')
+  },
+  delayMs: AUTO_ANSWER_DELAY_MS,
+  keys: ['\x1b[B', { pauseMs: AUTO_ANSWER_KEY_GAP_MS }, '\r'],
+  limits: { once: true }
+}
+
+function blocked(rows: readonly string[]): string | null {
+  const text = joined(rows)
+  if (hasAny(text, 'Sign in with ChatGPT', 'Sign in with Device Code', 'Choose how you want to use Codex')) {
+    return 'login required: codex shows its sign-in menu (Sign in with ChatGPT / API key)'
+  }
+  return null
+}
+
+export const codexProfile: CliProfile = Object.freeze<CliProfile>({
+  name: 'codex',
+  readiness: screenReadinessRule({
+    name: 'codex',
+    quietMs: PROFILE_READY_QUIET_MS,
+    ready: (rows, cursorRow) => {
+      const row = cursorRow.trim()
+      if (!(row.startsWith('›') || row === 'codex>' || row === '>')) return false
+      const lower = lowerOf(rows)
+      return !lower.includes('booting mcp server') && !lower.includes('starting mcp server')
+    },
+    blocked
+  }),
+  injection: Object.freeze({ reminder: 'full' }),
+  isBusy: (view) => {
+    const lower = lowerOf(view.visibleRows())
+    return lower.includes('esc to interrupt') || lower.includes('esc cancel')
+  },
+  bracketedPaste: true,
+  bypassArgs: (args: readonly string[]) =>
+    args.some((a) => a.includes('dangerously-bypass') || a.includes('full-auto')) ? [] : ['--dangerously-bypass-approvals-and-sandbox'],
+  mcp: 'codex',
+  autoAnswers: [modelUpgrade]
+})

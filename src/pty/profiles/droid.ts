@@ -1,0 +1,22 @@
+/**
+ * Factory droid (`droid`). Not on npm: no recording; screens hand-written from worker.md §3.10.
+ * Generic readiness; busy on the usual interrupt hints; EXECUTE answered with "always allow".
+ */
+import type { CliProfile } from '../profile.js'
+import { genericReadinessRule } from '../readiness.js'
+import { executeDialogRule } from './execute.js'
+import { lowerOf } from './match.js'
+
+export const droidProfile: CliProfile = Object.freeze<CliProfile>({
+  name: 'droid',
+  readiness: genericReadinessRule(),
+  injection: Object.freeze({ reminder: 'full' }),
+  isBusy: (view) => {
+    const lower = lowerOf(view.visibleRows())
+    return lower.includes('esc to interrupt') || lower.includes('esc to stop')
+  },
+  bracketedPaste: true,
+  bypassArgs: () => [],
+  mcp: 'droid',
+  autoAnswers: [executeDialogRule('droid')]
+})

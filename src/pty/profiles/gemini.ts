@@ -1,0 +1,72 @@
+/**
+ * Google Gemini CLI (`gemini`). Recorded: 0.61.0 (test/fixtures/screens/gemini-*).
+ * Ready: `Type your message or @path/to/file` and no "waiting for auth". Busy: `esc to cancel`.
+ * Blocked: the authentication picker or "Waiting for auth".
+ * Answers: Action Required (allow for this session), the folder-trust menus, the untrusted banner.
+ */
+import {
+  AUTO_ANSWER_DELAY_MS,
+  DIALOG_ANSWER_COOLDOWN_MS,
+  GEMINI_UNTRUSTED_BANNER_DELAY_MS,
+  PROFILE_READY_QUIET_MS
+} from '../../protocol/constants.js'
+import type { AutoAnswerRule } from '../auto-answer.js'
+import type { CliProfile } from '../profile.js'
+import { screenReadinessRule } from '../readiness.js'
+import { hasAny, joined, lowerOf } from './match.js'
+
+const actionRequired: AutoAnswerRule = {
+  id: 'gemini.action_required',
+  answer: 'Allow for this session',
+  match: (s) => s.text.includes('Action Required') && hasAny(s.text, 'Allow once', 'Allow for this session'),
+  delayMs: AUTO_ANSWER_DELAY_MS,
+  keys: ['2\n'],
+  limits: { cooldownMs: DIALOG_ANSWER_COOLDOWN_MS }
+}
+
+const TRUST_MENU_ID = 'gemini.trust_folder'
+
+/** `/permissions` → "Modify Trust Level", and the first-run "Do you trust the files in this folder?" (0.61). */
+const trustMenu: AutoAnswerRule = {
+  id: TRUST_MENU_ID,
+  answer: 'Trust folder (the highlighted first option)',
+  match: (s) =>
+    hasAny(s.text, 'Modify Trust Level', 'Do you trust the files in this folder?') &&
+    hasAny(s.text, 'Trust this folder', 'Trust parent folder', 'Trust folder ('),
+  delayMs: AUTO_ANSWER_DELAY_MS,
+  keys: ['\r'],
+  limits: { once: true }
+}
+
+const untrustedBanner: AutoAnswerRule = {
+  id: 'gemini.untrusted_banner',
+  answer: 'open /permissions to trust the folder',
+  match: (s) => s.text.includes('folder is untrusted') && s.text.includes('/permissions'),
+  delayMs: GEMINI_UNTRUSTED_BANNER_DELAY_MS,
+  keys: ['/permissions\n'],
+  limits: { once: true },
+  rearms: [TRUST_MENU_ID]
+}
+
+function blocked(rows: readonly string[]): string | null {
+  const text = joined(rows)
+  if (text.includes('How would you like to authenticate')) return 'login required: gemini asks how to authenticate'
+  if (text.toLowerCase().includes('waiting for auth')) return 'login required: gemini is waiting for auth'
+  return null
+}
+
+export const geminiProfile: CliProfile = Object.freeze<CliProfile>({
+  name: 'gemini',
+  readiness: screenReadinessRule({
+    name: 'gemini',
+    quietMs: PROFILE_READY_QUIET_MS,
+    ready: (rows) => joined(rows).includes('Type your message or @path/to/file'),
+    blocked
+  }),
+  injection: Object.freeze({ reminder: 'full' }),
+  isBusy: (view) => lowerOf(view.visibleRows()).includes('esc to cancel'),
+  bracketedPaste: true,
+  bypassArgs: (args: readonly string[]) => (args.includes('--yolo') || args.includes('-y') ? [] : ['--yolo']),
+  mcp: 'gemini',
+  autoAnswers: [actionRequired, trustMenu, untrustedBanner]
+})

@@ -1,0 +1,32 @@
+/**
+ * opencode (`opencode`). Recorded: 1.18.33 (test/fixtures/screens/opencode-*); it starts offline
+ * with its free default model, so there is no login wall to see.
+ * Ready: the empty composer (`Ask anything…`). Busy: `esc interrupt` (wrapped across rows in a
+ * narrow status line, so it is matched with whitespace removed) or the `⬝■` progress bar.
+ */
+import { PROFILE_READY_QUIET_MS } from '../../protocol/constants.js'
+import type { CliProfile } from '../profile.js'
+import { screenReadinessRule } from '../readiness.js'
+import { executeDialogRule } from './execute.js'
+import { compact, joined } from './match.js'
+
+const PROGRESS_BAR = /^\s*[⬝■]{6,}/
+
+export const opencodeProfile: CliProfile = Object.freeze<CliProfile>({
+  name: 'opencode',
+  readiness: screenReadinessRule({
+    name: 'opencode',
+    quietMs: PROFILE_READY_QUIET_MS,
+    ready: (rows) => joined(rows).includes('Ask anything')
+  }),
+  injection: Object.freeze({ reminder: 'full' }),
+  isBusy: (view) => {
+    const rows = view.visibleRows()
+    const c = compact(rows).toLowerCase()
+    return c.includes('escinterrupt') || c.includes('esctointerrupt') || rows.some((r) => PROGRESS_BAR.test(r))
+  },
+  bracketedPaste: true,
+  bypassArgs: () => [],
+  mcp: 'opencode',
+  autoAnswers: [executeDialogRule('opencode')]
+})
