@@ -16,6 +16,7 @@ import { registerMessageRoutes } from './routes-messages.js'
 import { registerPtyRoutes } from './routes-pty.js'
 import { registerStatusRoutes } from './routes-status.js'
 import { MEMBERSHIPS, WORKSPACE_ID } from './workspace.js'
+import { eventStreamCount } from './ws-events.js'
 
 function healthBody(ctx: RouteContext) {
   const rt = ctx.rt
@@ -29,7 +30,7 @@ function healthBody(ctx: RouteContext) {
     memberships: MEMBERSHIPS,
     agentCount: rt.agents.size,
     pendingDeliveryCount: rt.deliveries.openCount,
-    wsConnections: 0,
+    wsConnections: eventStreamCount(rt.events),
     memoryMb: Math.round(process.memoryUsage().rss / (1024 * 1024)),
     relaycastConnected: false
   }

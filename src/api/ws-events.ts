@@ -8,7 +8,15 @@ import type { WebSocket } from 'ws'
 import { WS_CLIENT_HIGH_WATER_BYTES, WS_PING_INTERVAL_MS } from '../protocol/constants.js'
 import type { EventBus } from '../supervisor/events.js'
 
+const openStreams = new WeakMap<EventBus, number>()
+
+/** `/ws` connections currently open on `bus` (the `wsConnections` of `/health`). */
+export function eventStreamCount(bus: EventBus): number {
+  return openStreams.get(bus) ?? 0
+}
+
 export function serveEventStream(ws: WebSocket, bus: EventBus, since: number): void {
+  openStreams.set(bus, eventStreamCount(bus) + 1)
   let cutoff = bus.lastSeq
   const unsubscribe = bus.subscribe((ev) => {
     if (ev.seq !== null && ev.seq <= cutoff) return
@@ -29,6 +37,7 @@ export function serveEventStream(ws: WebSocket, bus: EventBus, since: number): v
   }, WS_PING_INTERVAL_MS)
   ping.unref()
   ws.on('close', () => {
+    openStreams.set(bus, eventStreamCount(bus) - 1)
     clearInterval(ping)
     unsubscribe()
   })
