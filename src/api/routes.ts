@@ -10,6 +10,7 @@ import { Router, type RouteContext } from './router.js'
 import { parseSpawn } from './schemas.js'
 import { readJson } from './validate.js'
 import { registerDeliveryRoutes } from './routes-deliveries.js'
+import { registerHealthRoutes } from './routes-health.js'
 import { registerAgentRoutes } from './routes-agents.js'
 import { registerChannelRoutes } from './routes-channels.js'
 import { registerMessageRoutes } from './routes-messages.js'
@@ -118,6 +119,7 @@ export function buildRouter(): Router {
   registerStatusRoutes(r)
   registerAgentRoutes(r)
   registerDeliveryRoutes(r)
+  registerHealthRoutes(r)
   return r
 }
 

@@ -7,6 +7,9 @@ import { BrokerLock, LockHeldError } from '../supervisor/lock.js'
 import { resolveBrokerName, resolvePaths } from '../supervisor/paths.js'
 import { BrokerRuntime } from '../supervisor/runtime.js'
 import { removeFile, writeJsonAtomic } from '../supervisor/files.js'
+import { reapOrphans } from '../supervisor/orphans.js'
+import { readPreviousAgents } from '../supervisor/agent-records.js'
+import { OWNER_LEASE_ENV } from '../protocol/constants.js'
 import { flagNumber, flagString, parseArgs, UsageError } from './args.js'
 
 function csv(value: string | undefined): string[] {
@@ -39,6 +42,11 @@ export async function runInitCommand(argv: string[]): Promise<void> {
     }
     throw err
   }
+  // Startup order: lock → load state → reap orphans → bind API → print line → respawn agents → ready.
+  const previous = paths.durable ? readPreviousAgents(paths.state) : []
+  const reaped = await reapOrphans(paths.pids, log)
+  if (reaped.killed > 0) log.warn({ killed: reaped.killed, survivors: reaped.survivors.length }, 'processes of a previous run terminated')
+  const leaseMs = Number(process.env[OWNER_LEASE_ENV])
 
   const apiKey = process.env.RELAY_BROKER_API_KEY?.trim() || `br_${randomBytes(16).toString('hex')}`
   const defaultAgentChannels = csv(process.env.RELAY_DEFAULT_CHANNELS)
@@ -49,11 +57,13 @@ export async function runInitCommand(argv: string[]): Promise<void> {
     channels,
     defaultAgentChannels: defaultAgentChannels.length > 0 ? defaultAgentChannels : ['general', 'engineering'],
     leaseEnabled: !persist,
+    ...(Number.isFinite(leaseMs) && leaseMs > 0 ? { leaseMs } : {}),
     cwd,
     log
   })
   // Deliveries of an earlier run on this state dir come back before anything else happens.
   rt.messaging.restore()
+
   const api = createApiServer(rt)
   // Handlers before the URL is printed: until one is installed, SIGTERM kills the process outright.
   const onSignal = (signal: NodeJS.Signals) => rt.dispatch({ type: 'signal', signal })
@@ -76,6 +86,10 @@ export async function runInitCommand(argv: string[]): Promise<void> {
   writeJsonAtomic(paths.connection, { url, port: actualPort, api_key: apiKey, pid: process.pid, state_dir: paths.root })
   process.stdout.write(`[agent-relay] API listening on ${url}\n`)
   rt.start(url)
+  if (previous.length > 0) {
+    const { resumed, failed } = rt.lifecycle.resume(previous)
+    log.info({ resumed, failed }, 'agents of the previous run respawned')
+  }
   // Agents of the earlier run that did not come back: their open deliveries end now.
   rt.messaging.onStartupComplete()
   log.info({ url, root: paths.root, mode: paths.mode, name }, 'broker ready')

@@ -153,5 +153,35 @@ export const INPUT_WRITE_DRAIN_TIMEOUT_MS = 5_000
 export const INPUT_WRITE_DRAIN_POLL_MS = 10
 /** `/api/input/{name}/stream`: one text/binary frame at most this big. */
 export const INPUT_STREAM_MAX_FRAME_BYTES = 1024 * 1024
+
+// ── supervision and isolation (issue 6) ─────────────────────────────────────
+/** Restart policy defaults for a spawn that names none (runtime.md §4.2: 5 restarts, 2 s, 3 consecutive). */
+export const RESTART_DEFAULT_MAX_RESTARTS = 5
+export const RESTART_DEFAULT_COOLDOWN_MS = 2_000
+export const RESTART_DEFAULT_MAX_CONSECUTIVE_FAILURES = 3
+/** Backoff cap: `cooldown_ms` doubles per consecutive crash up to this. */
+export const RESTART_BACKOFF_MAX_MS = 30_000
+/** A child ready and up this long before it crashes resets the consecutive-failure count. */
+export const RESTART_HEALTHY_UPTIME_MS = 30_000
+/** `max_restarts` counts restarts within this sliding window (older ones are forgiven). */
+export const RESTART_WINDOW_MS = 600_000
+/** Crash records kept in `crash-insights.json`; `recent` in the API. */
+export const CRASH_INSIGHTS_MAX_RECORDS = 500
+export const CRASH_INSIGHTS_RECENT = 20
+/** `health_score` = 100 − this × crashes within the window, among the last HEALTH_SAMPLE records. */
+export const CRASH_HEALTH_PENALTY = 10
+export const CRASH_HEALTH_WINDOW_MS = 3_600_000
+export const CRASH_HEALTH_SAMPLE = 50
+/** Startup reaping of a previous run's processes: SIGTERM, then SIGKILL after this. */
+export const ORPHAN_KILL_AFTER_TERM_MS = 500
+/** Longest wait for reaped orphans to disappear after SIGKILL. */
+export const ORPHAN_GONE_WAIT_MS = 2_000
+/** Event-loop delay histogram: resolution, and the window rotated (reported: current + previous). */
+export const LOOP_DELAY_RESOLUTION_MS = 10
+export const LOOP_DELAY_WINDOW_MS = 30_000
+/** Env var that shortens the owner lease (tests); read once, in `cli/init.ts`. */
+export const OWNER_LEASE_ENV = 'RELAY_OWNER_LEASE_MS'
 /** A delivery handed to workers this many times without being typed is dead-lettered. */
 export const DELIVERY_MAX_ATTEMPTS = 10
+/** After a child exits: longest time spent killing and waiting out what is left of its process tree. */
+export const WORKER_TREE_SWEEP_MAX_MS = 1_000

@@ -12,6 +12,12 @@ export interface BrokerPaths {
   connection: string
   state: string
   logs: string
+  /** `--persist` or `--state-dir`: agents survive a broker restart (resumed from `state`). */
+  durable: boolean
+  /** Crash records (runtime.md §5.4), written atomically on every record. */
+  crashInsights: string
+  /** PID journal of this run's children (pty child + CLI, with start times), for orphan reaping. */
+  pids: string
 }
 
 export function safeName(name: string): string {
@@ -39,6 +45,9 @@ export function resolvePaths(opts: { name: string; persist: boolean; stateDir?: 
     lock: join(root, 'broker.lock'),
     connection: join(root, 'connection.json'),
     state: join(root, 'state.json'),
-    logs
+    logs,
+    durable: opts.persist || Boolean(opts.stateDir),
+    crashInsights: join(root, 'crash-insights.json'),
+    pids: join(root, 'pids.json')
   }
 }

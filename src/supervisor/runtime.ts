@@ -20,6 +20,7 @@ import { AgentTokens, revokeTokensOnDeparture } from './agent-tokens.js'
 import { MessageHistory } from './history.js'
 import type { BrokerPaths } from './paths.js'
 import { handleWorkerFrame } from './worker-frames.js'
+import { LoopMonitor } from './loop-monitor.js'
 
 export interface RuntimeConfig {
   name: string
@@ -31,6 +32,8 @@ export interface RuntimeConfig {
   defaultAgentChannels: string[]
   /** Owner lease on (ephemeral brokers): shut down when not renewed in time. */
   leaseEnabled: boolean
+  /** Owner lease length; default OWNER_LEASE_MS (`RELAY_OWNER_LEASE_MS`, read in cli/init.ts). */
+  leaseMs?: number
   cwd: string
   log: Logger
 }
@@ -67,6 +70,8 @@ export class BrokerRuntime {
   readonly messaging: Messaging
   readonly startedAt = Date.now()
   readonly log: Logger
+  /** The supervisor's own event-loop delay (`/api/metrics`). */
+  readonly loop = new LoopMonitor()
   url = ''
   lastLeaseRenewal = Date.now()
   #tick: NodeJS.Timeout | null = null
@@ -87,6 +92,7 @@ export class BrokerRuntime {
 
   start(url: string): void {
     this.url = url
+    this.loop.start()
     this.#tick = setInterval(() => this.dispatch({ type: 'tick', now: Date.now() }), MAINTENANCE_TICK_MS)
     this.#tick.unref()
   }
@@ -147,6 +153,7 @@ export class BrokerRuntime {
   /** Stops every child (in parallel, bounded by a deadline), then runs the shutdown hooks. */
   shutdown(reason: string): Promise<void> {
     this.#shuttingDown ??= (async () => {
+      await Promise.resolve() // from here on `shuttingDown` is true (the assignment has happened)
       this.log.info({ reason, agents: this.agents.size }, 'broker shutting down')
       if (this.#tick) clearInterval(this.#tick)
       const stops = [...this.agents.keys()].map((name) => this.releaseAgent(name, 'broker_shutdown'))
@@ -159,6 +166,8 @@ export class BrokerRuntime {
       ])
       clearTimeout(deadline)
       for (const entry of this.agents.values()) entry.handle.kill()
+      await this.lifecycle.close()
+      this.loop.stop()
       this.messaging.close()
       for (const fn of this.#onShutdown) fn()
     })()
@@ -166,10 +175,11 @@ export class BrokerRuntime {
   }
 
   saveState(): void {
+    // A graceful stop of a durable broker keeps the agents' records: the next start resumes them.
+    if (this.#shuttingDown && this.config.paths.durable) return
     const agents: Record<string, unknown> = {}
     for (const [name, entry] of this.agents) {
-      const h = entry.handle
-      agents[name] = { spec: h.spec, parent: entry.parent, pid: h.pid, cli_pid: h.cliPid, started_at: Math.floor(h.startedAt / 1000), agent_token: this.agentTokens.tokenOf(name) }
+      agents[name] = { ...this.lifecycle.stateRecord(name, entry), agent_token: this.agentTokens.tokenOf(name) }
     }
     try {
       writeJsonAtomic(this.config.paths.state, { agents })
@@ -193,7 +203,7 @@ export class BrokerRuntime {
 
   #onTick(now: number): void {
     this.messaging.tick(now)
-    if (this.config.leaseEnabled && now - this.lastLeaseRenewal > OWNER_LEASE_MS && !this.#shuttingDown) {
+    if (this.config.leaseEnabled && now - this.lastLeaseRenewal > (this.config.leaseMs ?? OWNER_LEASE_MS) && !this.#shuttingDown) {
       this.log.warn('owner lease expired')
       void this.shutdown('owner lease expired')
     }

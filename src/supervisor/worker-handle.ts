@@ -3,72 +3,51 @@
  * (spawn, frames, request/response, release, kill, time-outs), after execa/piscina.
  *
  * The child runs in its own process group; its stderr goes straight to its log file (the
- * supervisor never reads it); stdin/stdout carry frames only.
+ * supervisor never reads it); stdin/stdout carry frames only. Its environment carries a marker
+ * (`RELAY_WORKER_MARK`) that every descendant inherits, so when the child is gone every process
+ * of its tree — including CLI descendants that left the CLI's group or session — is found and
+ * killed (proc.ts).
+ *
+ * Writes never block: frames queue in the stdin stream. Over WORKER_STDIN_HIGH_WATER_BYTES of
+ * backlog (a stopped or wedged child), optional frames (ping, resize, snapshot) are refused and
+ * the congestion is reported once (`onCongestion`) until the pipe drains; delivery and control
+ * frames are always written.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
-import { constants as osConstants } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import {
   brokerToWorkerSchema,
   FrameChannel,
-  FrameError,
   WORKER_TO_BROKER_TYPES,
   workerToBrokerSchema,
   type AgentSpec,
   type BrokerToWorkerFrame,
   type WorkerToBrokerFrame
 } from '../protocol/index.js'
-import { WORKER_KILL_AFTER_TERM_MS, WORKER_REQUEST_TIMEOUT_MS, WORKER_SHUTDOWN_GRACE_MS } from '../protocol/constants.js'
+import {
+  WORKER_KILL_AFTER_TERM_MS,
+  WORKER_REQUEST_TIMEOUT_MS,
+  WORKER_SHUTDOWN_GRACE_MS,
+  WORKER_STDIN_HIGH_WATER_BYTES,
+  WORKER_TREE_SWEEP_MAX_MS
+} from '../protocol/constants.js'
+import { findTree, findTreeAsync, signalAll, startTicksOf } from './proc.js'
 
-export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited'
+import {
+  OPTIONAL_FRAMES,
+  signalNumber,
+  WORKER_MARK_ENV,
+  WorkerRequestError,
+  type ExitInfo,
+  type OutPayload,
+  type OutType,
+  type PendingRequest,
+  type WorkerHandleOptions,
+  type WorkerState
+} from './worker-types.js'
 
-export interface ExitInfo {
-  /** Exit code of the agent CLI when the child reported it, else of the child process. */
-  code: number | null
-  /** Signal number as a decimal string ("9"), or null. */
-  signal: string | null
-  /** The last `agent_exit` reason the child sent, if any. */
-  agentExitReason: string | null
-  /** True when the status came from the child's `worker_exited` frame (the CLI's own status). */
-  reportedByChild: boolean
-}
-
-export class WorkerRequestError extends Error {
-  readonly code: string
-  constructor(code: string, message: string) {
-    super(message)
-    this.name = 'WorkerRequestError'
-    this.code = code
-  }
-}
-
-export interface WorkerHandleOptions {
-  spec: AgentSpec
-  /** argv after `node` for the child, e.g. [brokerMain, 'pty', '--agent-name', n, cli, '--', …args]. */
-  argv: string[]
-  env: NodeJS.ProcessEnv
-  cwd: string
-  logFile: string
-  onFrame: (handle: WorkerHandle, frame: WorkerToBrokerFrame) => void
-  onFrameError: (handle: WorkerHandle, err: FrameError) => void
-  onExit: (handle: WorkerHandle, info: ExitInfo) => void
-}
-
-interface PendingRequest {
-  resolve: (payload: unknown) => void
-  reject: (err: Error) => void
-  timer: NodeJS.Timeout
-}
-
-type OutType = BrokerToWorkerFrame['type']
-type OutPayload<T extends OutType> = Extract<BrokerToWorkerFrame, { type: T }>['payload']
-
-function signalNumber(signal: NodeJS.Signals | null): string | null {
-  if (!signal) return null
-  const n = (osConstants.signals as Record<string, number>)[signal]
-  return n === undefined ? signal : String(n)
-}
+export { WORKER_MARK_ENV, WorkerRequestError, type ExitInfo, type WorkerHandleOptions, type WorkerState }
 
 export class WorkerHandle {
   readonly name: string
@@ -79,12 +58,25 @@ export class WorkerHandle {
   cliPid: number | null = null
   readyAt: number | null = null
   exitInfo: ExitInfo | null = null
+  /** `RELAY_WORKER_MARK=<uuid>`: in the environment of the child and all its descendants. */
+  readonly marker = `${WORKER_MARK_ENV}=${randomUUID()}`
+  /** Process start times (clock ticks), to tell our processes from recycled pids. */
+  startTicks: number | null = null
+  cliStartTicks: number | null = null
+  /** Frames received, and bytes of `worker_stream` output among them. */
+  framesIn = 0
+  streamBytes = 0
+  /** Frames refused because the child was not reading its stdin. */
+  framesRefused = 0
+  congested = false
   readonly #opts: WorkerHandleOptions
   #child: ChildProcess | null = null
   #channel: FrameChannel<WorkerToBrokerFrame, BrokerToWorkerFrame> | null = null
   readonly #requests = new Map<string, PendingRequest>()
   #reported: { code: number | null; signal: string | null } | null = null
   #agentExitReason: string | null = null
+  #lastOutput: string | null = null
+  #exitReported = false
   #exitWaiters: ((info: ExitInfo) => void)[] = []
   #killTimer: NodeJS.Timeout | null = null
 
@@ -101,7 +93,7 @@ export class WorkerHandle {
     try {
       child = spawn(process.execPath, this.#opts.argv, {
         cwd: this.#opts.cwd,
-        env: this.#opts.env,
+        env: { ...this.#opts.env, [WORKER_MARK_ENV]: this.marker.slice(WORKER_MARK_ENV.length + 1) },
         stdio: ['pipe', 'pipe', logFd],
         detached: true
       })
@@ -110,9 +102,11 @@ export class WorkerHandle {
     }
     this.#child = child
     this.pid = child.pid ?? null
+    if (this.pid !== null) this.startTicks = startTicksOf(this.pid)
     child.stdin!.on('error', () => {
       /* EPIPE when the child is gone: reported through exit */
     })
+    child.stdin!.on('drain', () => this.#setCongested(false))
     this.#channel = new FrameChannel<WorkerToBrokerFrame, BrokerToWorkerFrame>({
       input: child.stdout!,
       output: child.stdin!,
@@ -154,7 +148,19 @@ export class WorkerHandle {
   /** Sends a frame; false when the child cannot take it (gone or closed). */
   send<T extends OutType>(type: T, payload: OutPayload<T>, requestId: string | null = null): boolean {
     if (!this.#channel || this.state === 'exited') return false
-    return this.#channel.send(type, payload as never, requestId)
+    if (this.congested && OPTIONAL_FRAMES.has(type)) {
+      this.framesRefused++
+      return false
+    }
+    const ok = this.#channel.send(type, payload as never, requestId)
+    if (ok && this.#channel.pendingBytes > (this.#opts.stdinHighWaterBytes ?? WORKER_STDIN_HIGH_WATER_BYTES)) this.#setCongested(true)
+    return ok
+  }
+
+  #setCongested(congested: boolean): void {
+    if (this.congested === congested) return
+    this.congested = congested
+    this.#opts.onCongestion?.(this, congested, this.stdinBacklogBytes)
   }
 
   /** Bytes written to the child's stdin that it has not read yet. */
@@ -167,7 +173,11 @@ export class WorkerHandle {
     const requestId = `req_${randomUUID().replaceAll('-', '')}`
     return new Promise((resolve, reject) => {
       if (!this.send<T>(type, payload as never, requestId)) {
-        reject(new WorkerRequestError('worker_disappeared', `worker '${this.name}' is not running`))
+        reject(
+          this.congested && this.state !== 'exited'
+            ? new WorkerRequestError('worker_timeout', `worker_timeout: worker '${this.name}' is not reading its input (${this.stdinBacklogBytes} bytes queued)`)
+            : new WorkerRequestError('worker_disappeared', `worker '${this.name}' is not running`)
+        )
         return
       }
       const timer = setTimeout(() => {
@@ -183,26 +193,42 @@ export class WorkerHandle {
    * whole process group; after WORKER_KILL_AFTER_TERM_MS more, SIGKILL. Resolves on exit.
    */
   stop(reason: string, graceMs = WORKER_SHUTDOWN_GRACE_MS): Promise<ExitInfo> {
-    if (this.state === 'exited') return Promise.resolve(this.exitInfo!)
+    if (this.state === 'exited') return this.waitForExit()
     const done = this.waitForExit()
     if (this.state !== 'stopping') {
       this.state = 'stopping'
       this.send('shutdown_worker', { reason, grace_ms: graceMs })
       this.#killTimer = setTimeout(() => {
         this.#signalGroup('SIGTERM')
-        this.#killTimer = setTimeout(() => this.#signalGroup('SIGKILL'), WORKER_KILL_AFTER_TERM_MS)
+        // A stopped child acts on SIGTERM only once it runs again.
+        this.#signalGroup('SIGCONT')
+        this.#killTimer = setTimeout(() => this.kill(), WORKER_KILL_AFTER_TERM_MS)
       }, graceMs + 250)
     }
     return done
   }
 
-  /** Immediate SIGKILL of the child's process group. */
+  /** Immediate SIGKILL of the child's process group and of every process of its tree. */
   kill(): void {
     this.#signalGroup('SIGKILL')
+    this.killTree()
   }
 
+  /** SIGKILL to every live process of this child's tree (pty child, CLI, their descendants). */
+  killTree(): number {
+    const pids = findTree({
+      workerPid: this.pid,
+      workerStartTicks: this.startTicks,
+      cliPid: this.cliPid,
+      cliStartTicks: this.cliStartTicks,
+      envMarker: this.marker
+    })
+    return signalAll(pids, 'SIGKILL')
+  }
+
+  /** Resolves once the exit has been handled (the tree swept, `onExit` called). */
   waitForExit(): Promise<ExitInfo> {
-    if (this.state === 'exited') return Promise.resolve(this.exitInfo!)
+    if (this.#exitReported) return Promise.resolve(this.exitInfo!)
     return new Promise((resolve) => this.#exitWaiters.push(resolve))
   }
 
@@ -220,6 +246,7 @@ export class WorkerHandle {
   }
 
   #onFrame(frame: WorkerToBrokerFrame): void {
+    this.framesIn++
     switch (frame.type) {
       case 'snapshot_response':
       case 'pong': {
@@ -243,15 +270,24 @@ export class WorkerHandle {
         }
         break
       }
+      case 'worker_stream':
+        this.streamBytes += frame.payload.chunk.length
+        break
       case 'worker_started':
         this.cliPid = frame.payload.cli_pid
+        this.cliStartTicks = startTicksOf(frame.payload.cli_pid)
+        this.#opts.onStarted?.(this)
         break
       case 'worker_ready':
         if (this.state === 'starting') this.state = 'ready'
-        this.readyAt ??= Date.now()
+        if (this.readyAt === null) {
+          this.readyAt = Date.now()
+          this.#opts.onReady?.(this)
+        }
         break
       case 'agent_exit':
         this.#agentExitReason = frame.payload.reason
+        this.#lastOutput = frame.payload.last_output ?? this.#lastOutput
         break
       case 'worker_exited':
         this.#reported = { code: frame.payload.code, signal: frame.payload.signal }
@@ -266,26 +302,50 @@ export class WorkerHandle {
     this.state = 'exited'
     if (this.#killTimer) clearTimeout(this.#killTimer)
     this.#channel?.close()
-    const info: ExitInfo = this.#reported
-      ? { ...this.#reported, agentExitReason: this.#agentExitReason, reportedByChild: true }
-      : { code, signal: signalNumber(signal), agentExitReason: this.#agentExitReason, reportedByChild: false }
-    this.exitInfo = info
-    // The CLI's own process group dies with its host, whatever the host managed to do.
-    if (this.cliPid !== null) {
-      try {
-        process.kill(-this.cliPid, 'SIGKILL')
-      } catch {
-        // gone already
-      }
+    const common = {
+      agentExitReason: this.#agentExitReason,
+      lastOutput: this.#lastOutput,
+      uptimeMs: Date.now() - this.startedAt,
+      wasReady: this.readyAt !== null
     }
+    const info: ExitInfo = this.#reported
+      ? { ...this.#reported, ...common, reportedByChild: true }
+      : { code, signal: signalNumber(signal), ...common, reportedByChild: false }
+    this.exitInfo = info
     for (const [id, pending] of this.#requests) {
       clearTimeout(pending.timer)
       pending.reject(new WorkerRequestError('worker_disappeared', `worker '${this.name}' exited`))
       this.#requests.delete(id)
     }
-    this.#opts.onExit(this, info)
-    const waiters = this.#exitWaiters
-    this.#exitWaiters = []
-    for (const w of waiters) w(info)
+    // The CLI's process group, session and every descendant die with their host, whatever the
+    // host managed to do (it may have been SIGKILLed, or its CLI may have left children behind);
+    // the exit is reported once the tree is gone.
+    void this.#sweepTree().then(() => {
+      this.#exitReported = true
+      try {
+        this.#opts.onExit(this, info)
+      } finally {
+        const waiters = this.#exitWaiters
+        this.#exitWaiters = []
+        for (const w of waiters) w(info)
+      }
+    })
+  }
+
+  /** Kills what is left of the tree until nothing is (bounded by WORKER_TREE_SWEEP_MAX_MS). */
+  async #sweepTree(): Promise<void> {
+    const marks = { workerPid: this.pid, workerStartTicks: this.startTicks, cliPid: this.cliPid, cliStartTicks: this.cliStartTicks, envMarker: this.marker }
+    const deadline = Date.now() + WORKER_TREE_SWEEP_MAX_MS
+    try {
+      for (;;) {
+        const left = await findTreeAsync(marks)
+        if (left.length === 0) return
+        signalAll(left, 'SIGKILL')
+        if (Date.now() > deadline) return
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    } catch {
+      // /proc unreadable: the group kills above are all we can do
+    }
   }
 }

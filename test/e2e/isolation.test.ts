@@ -13,7 +13,8 @@ test('kill -9 of one agent child mid-burst: the other agent gets all 100', async
   const events = broker.events()
   try {
     await events.opened
-    const victim = await broker.spawnAgent('victim', ECHO_CLI)
+    // Restarts off: this test is about the other agent; the victim's exit is final (agent_exited).
+    const victim = await broker.spawnAgent('victim', ECHO_CLI, { restart_policy: { enabled: false } })
     await broker.spawnAgent('steady', ECHO_CLI)
     await events.waitKind('worker_ready', 'victim')
     await events.waitKind('worker_ready', 'steady')
