@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { ECHO_CLI, TestBroker } from '../e2e/harness.js'
+import { runIsolationBench } from './isolation.js'
 
 const SENDS = Number(process.env.BENCH_SENDS ?? 200)
 const SPAWNS = Number(process.env.BENCH_SPAWNS ?? 5)
@@ -107,6 +108,8 @@ async function main(): Promise<void> {
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|')
   for (const l of lines) console.log(fmt(l))
   console.log('\nratio = measured / budget (throughput: budget / measured); below 1.00 is within budget.')
+
+  await runIsolationBench()
 }
 
 main().catch((err) => {
