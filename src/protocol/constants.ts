@@ -62,7 +62,7 @@ export const PTY_TICK_MS = 50
 /** Pause between typing a message and pressing Enter. */
 export const INJECT_ENTER_DELAY_MS = 50
 /** Pause between two injections into the same PTY. */
-export const INJECT_GAP_MS = 20
+export const INJECT_GAP_MS = 10
 /** How long the relay line may take to appear on screen before the delivery fails. */
 export const VERIFY_WINDOW_MS = 5_000
 /** Longest wait for node-pty to hand the injected bytes to the kernel. */
@@ -99,7 +99,7 @@ export const PTY_EXIT_FLUSH_TIMEOUT_MS = 1_000
 /** When the verification window ends while output is still being parsed, wait at most this much longer for the parse. */
 export const VERIFY_PARSE_GRACE_MS = 1_000
 /** Wait mode: output must have been quiet this long (and the profile not busy) before typing. */
-export const INJECT_IDLE_QUIET_MS = 100
+export const INJECT_IDLE_QUIET_MS = 60
 /** Default time a delivery may wait (agent not ready, busy, down) before it is dead-lettered untyped. */
 export const DELIVERY_INJECT_TIMEOUT_MS = 120_000
 /** Deliveries handed to one child at a time; the rest wait, in priority order, in the supervisor. */
@@ -183,5 +183,7 @@ export const LOOP_DELAY_WINDOW_MS = 30_000
 export const OWNER_LEASE_ENV = 'RELAY_OWNER_LEASE_MS'
 /** A delivery handed to workers this many times without being typed is dead-lettered. */
 export const DELIVERY_MAX_ATTEMPTS = 10
+/** Parsed output triggers an early tick (verification, readiness) at most this often. */
+export const PARSED_TICK_MIN_INTERVAL_MS = 10
 /** After a child exits: longest time spent killing and waiting out what is left of its process tree. */
 export const WORKER_TREE_SWEEP_MAX_MS = 1_000

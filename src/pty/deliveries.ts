@@ -56,6 +56,8 @@ export interface DeliveriesOptions {
   profileBusy: () => boolean
   /** Multi-line text is sent as a bracketed paste. */
   bracketedPaste: () => boolean
+  /** Sends buffered `worker_stream` output now (the output that proves a delivery goes first). */
+  flushOutput: () => void
 }
 
 /** Told to a supervisor that re-sends a delivery an earlier worker of this agent already typed. */
@@ -82,6 +84,11 @@ export class Deliveries {
   #ready = false
   #closed = false
   #gapTimer: NodeJS.Timeout | null = null
+  #idleTimer: NodeJS.Timeout | null = null
+  readonly #afterIdleWait = (): void => {
+    this.#idleTimer = null
+    this.#pump()
+  }
   readonly #afterGap = (): void => {
     this.#gapTimer = null
     this.#pump()
@@ -158,6 +165,8 @@ export class Deliveries {
     this.#closed = true
     if (this.#gapTimer) clearTimeout(this.#gapTimer)
     this.#gapTimer = null
+    if (this.#idleTimer) clearTimeout(this.#idleTimer)
+    this.#idleTimer = null
   }
 
   #stamp(d: RelayDelivery) {
@@ -188,7 +197,15 @@ export class Deliveries {
     if (this.#closed || !this.#ready || this.#active || this.#gapTimer) return
     const head = this.#queue.peek()
     if (!head) return
-    if (head.d.injection_mode !== 'steer' && !this.#idlePoint()) return // the next tick looks again
+    if (head.d.injection_mode !== 'steer' && !this.#idlePoint()) {
+      // Look again when the quiet period would be over (or on the next tick, if the CLI is busy).
+      if (!this.#idleTimer) {
+        const wait = Math.max(1, INJECT_IDLE_QUIET_MS - (Date.now() - this.#o.lastOutputAtMs()))
+        this.#idleTimer = setTimeout(this.#afterIdleWait, wait)
+        this.#idleTimer.unref()
+      }
+      return
+    }
     const next = this.#queue.shift()
     if (!next) return
     const { text, relayLine } = formatInjection(next.d, this.#o.profile, this.#o.workerName(), this.#o.reminderEnv)
@@ -237,6 +254,7 @@ export class Deliveries {
   #verified(a: Active): void {
     const ref = { delivery_id: a.d.delivery_id, event_id: a.d.event_id }
     this.#o.facts()?.record(a.d.delivery_id, 'verified', true)
+    this.#o.flushOutput()
     this.#o.send('delivery_ack', ref, a.requestId)
     this.#status(a.d, a.requestId, 'delivery_verified', { ...ref, verification: 'echo' })
     this.#finish(a)

@@ -49,9 +49,12 @@ export class Screen {
   readonly term: XtermTerminal
   #parsePending = 0
   #dirty = false
+  /** Called whenever everything fed so far has been parsed. */
+  onAllParsed: (() => void) | null = null
   readonly #onParsed = (): void => {
     this.#parsePending--
     this.#dirty = true
+    if (this.#parsePending === 0) this.onAllParsed?.()
   }
 
   constructor(rows: number, cols: number, onReply: (data: string) => void) {

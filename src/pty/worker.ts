@@ -14,6 +14,7 @@ import {
   PTY_DEFAULT_COLS,
   PTY_DEFAULT_ROWS,
   PTY_EXIT_FLUSH_TIMEOUT_MS,
+  PARSED_TICK_MIN_INTERVAL_MS,
   PTY_TICK_MS,
   VERIFY_WINDOW_MS
 } from '../protocol/constants.js'
@@ -151,6 +152,8 @@ export class PtyWorker {
     this.#writer = writer
     const screen = new Screen(rows, cols, (reply) => writer.write(reply))
     this.#screen = screen
+    // Verification and readiness look as soon as output is parsed, not only on the next tick.
+    screen.onAllParsed = this.#onParsed
     this.#stream = new StreamBatcher((chunk) => this.send('worker_stream', { stream: 'stdout', chunk }))
     this.#deliveries = new Deliveries({
       send: this.send,
@@ -164,7 +167,8 @@ export class PtyWorker {
       facts: () => this.#facts,
       lastOutputAtMs: () => this.#lastOutputAtMs,
       profileBusy: () => this.#profileBusy(),
-      bracketedPaste: () => this.#profile.bracketedPaste
+      bracketedPaste: () => this.#profile.bracketedPaste,
+      flushOutput: () => this.#stream?.flush()
     })
     this.#readiness = new ReadinessTracker(this.#profile.readiness, screen, this.#spawnedAtMs)
     this.#answers = ptyAutoAnswerer({
@@ -212,6 +216,14 @@ export class PtyWorker {
     this.#screen!.feed(chunk)
     const text = this.#stream!.push(chunk)
     if (this.#readiness!.reason === null) this.#readiness!.output(now, text)
+  }
+
+  #lastParsedTickMs = 0
+  readonly #onParsed = (): void => {
+    const now = Date.now()
+    if (now - this.#lastParsedTickMs < PARSED_TICK_MIN_INTERVAL_MS) return
+    this.#lastParsedTickMs = now
+    this.#tick()
   }
 
   readonly #tick = (): void => {

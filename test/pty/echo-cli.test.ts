@@ -99,6 +99,8 @@ describe('broker pty with the echo fixture', { concurrency: 3 }, () => {
       assert.deepEqual(injected, ['high', 'mid1', 'mid2', 'low'])
       const ready = w.frames.findIndex((f) => f.type === 'worker_ready')
       assert.ok(ready < w.frames.findIndex((f) => f.type === 'delivery_injected'))
+      // Verified means seen on screen; the cooked-mode fixture logs a line only after reading it.
+      await waitUntil(() => readJsonLines(log).length >= 4, 5_000, 'the fixture to log all four lines')
       assert.deepEqual(
         readJsonLines(log).map((l) => l.line.replace(/^.*\]: /, '')),
         ['urgent', 'default one', 'default two', 'low priority']
@@ -118,6 +120,8 @@ describe('broker pty with the echo fixture', { concurrency: 3 }, () => {
       w.deliver({ delivery_id: 'lg', body: long })
       await w.waitFor(isDelivery('delivery_verified', 'lg'))
       for (const id of ['ch', 'st']) assert.ok(w.frames.some(isDelivery('delivery_verified', id)), id)
+      // Verified means seen on screen; the cooked-mode fixture logs a line only after reading it.
+      await waitUntil(() => readJsonLines(log).length >= 3, 5_000, 'the fixture to log all three lines')
       const lines = readJsonLines(log).map((l) => l.line)
       assert.ok(lines.includes('Relay message from Dashboard in #general [acme / ev_ch]: hi all'), lines.join('\n'))
       assert.ok(lines.some((l) => l.endsWith(`[ev_lg]: ${long}`)))
