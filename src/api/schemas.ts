@@ -33,7 +33,8 @@ const spawnSchema = z.object({
   verify_window_secs: z.number().positive().max(3600).nullable().optional(),
   inject_timeout_secs: z.number().positive().max(86_400).nullable().optional(),
   restart_policy: restartPolicyInput.nullable().optional(),
-  agent_token: optString
+  agent_token: optString,
+  skip_relay_prompt: z.boolean().nullable().optional()
 })
 
 export function parseSpawn(body: unknown): SpawnRequest {
@@ -58,7 +59,8 @@ export function parseSpawn(body: unknown): SpawnRequest {
     verify_window_secs: alias(b, 'verify_window_secs', 'verifyWindowSecs'),
     inject_timeout_secs: alias(b, 'inject_timeout_secs', 'injectTimeoutSecs'),
     restart_policy: alias(b, 'restart_policy', 'restartPolicy'),
-    agent_token: alias(b, 'agent_token', 'agentToken')
+    agent_token: alias(b, 'agent_token', 'agentToken'),
+    skip_relay_prompt: alias(b, 'skip_relay_prompt', 'skipRelayPrompt')
   }
   const v = validate(spawnSchema, merged, 'A')
   const task = v.task?.trim() ? v.task : null
@@ -79,6 +81,7 @@ export function parseSpawn(body: unknown): SpawnRequest {
     verify_window_secs: v.verify_window_secs ?? null,
     inject_timeout_secs: v.inject_timeout_secs ?? null,
     agent_token: v.agent_token?.trim() ? v.agent_token.trim() : null,
+    skip_relay_prompt: v.skip_relay_prompt === true,
     restart_policy: rp
       ? {
           enabled: rp.enabled ?? true,

@@ -6,6 +6,9 @@ const USAGE = `usage: broker <command> [options]
 commands:
   init        run the broker (supervisor + HTTP/WS API)
   pty         (internal) host one agent CLI in a pseudo-terminal
+  headless    (internal) host one headless provider session (claude, opencode)
+  mcp         the relay MCP server for an agent (stdio; identity from its environment)
+  mcp-args    print the flags/config that wire \`broker mcp\` into a CLI
   dump-pty    print an agent's screen: dump-pty <name> [--format plain|ansi] [--broker-url] [--api-key] [--state-dir]
   --version   print the version
 `
@@ -22,6 +25,21 @@ export async function main(argv: string[]): Promise<void> {
       case 'pty': {
         const { runPtyCommand } = await import('./pty.js')
         await runPtyCommand(rest)
+        return
+      }
+      case 'headless': {
+        const { runHeadlessCommand } = await import('./headless.js')
+        await runHeadlessCommand(rest)
+        return
+      }
+      case 'mcp': {
+        const { runMcpCommand } = await import('./mcp.js')
+        await runMcpCommand(rest)
+        return
+      }
+      case 'mcp-args': {
+        const { runMcpArgsCommand } = await import('./mcp-args.js')
+        await runMcpArgsCommand(rest)
         return
       }
       case 'dump-pty': {

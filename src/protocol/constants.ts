@@ -136,6 +136,10 @@ export const DIALOG_ANSWER_COOLDOWN_MS = 2_000
 export const GEMINI_UNTRUSTED_BANNER_DELAY_MS = 300
 /** MCP approval whose option line never shows: answered anyway after the header stayed this long. */
 export const MCP_APPROVAL_PARTIAL_MS = 5_000
+/** `broker mcp`: deadline of one call to the broker's agent API. */
+export const MCP_HTTP_TIMEOUT_MS = 10_000
+/** `broker headless`: stderr kept from a provider process for its failure reasons. */
+export const HEADLESS_STDERR_TAIL_CHARS = 2_000
 
 // ── SDK drop-in API (issue 4) ───────────────────────────────────────────────
 /** Sends and inbounds kept for `/api/threads`, `/api/history/stats` and agent inboxes. */

@@ -60,8 +60,8 @@ export class AgentLifecycle {
     this.rt.emit({
       kind: 'agent_spawned',
       name: req.name,
-      runtime: 'pty',
-      provider: null,
+      runtime: prepared.spec.runtime,
+      provider: prepared.spec.provider ?? null,
       cli: prepared.spec.cli,
       model: prepared.spec.model ?? null,
       pid: handle.pid ?? 0,

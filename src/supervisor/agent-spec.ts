@@ -1,9 +1,13 @@
 /** From a validated spawn request to the child's argv and environment. */
 import { fileURLToPath } from 'node:url'
 import { statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
 import type { AgentSpec, RestartPolicy } from '../protocol/frames.js'
 import { CliParseError, resolveExecutable, splitCommand } from './cli-command.js'
+import { profileFor } from '../pty/profile.js'
+import { wireAgentArgs } from '../mcp/spawn.js'
+import { WiringError } from '../mcp/wiring.js'
+import { HEADLESS_PROVIDER_NAMES } from '../headless/providers/index.js'
 
 /** `bin/broker`, re-executed for every child. */
 export const BROKER_BIN = fileURLToPath(new URL('../../../bin/broker', import.meta.url))
@@ -39,6 +43,8 @@ export interface SpawnRequest {
   restart_policy: RestartPolicy | null
   /** A caller-chosen agent token (`agent_token`/`agentToken`); else the broker makes one. */
   agent_token?: string | null
+  /** No relay MCP wiring (`skip_relay_prompt`/`skipRelayPrompt`): no MCP flags/files, no MCP reminder. */
+  skip_relay_prompt?: boolean
 }
 
 export interface PreparedSpawn {
@@ -53,9 +59,6 @@ const UNSAFE_NAME = /[/\\\0]|^\.\.?$|^$/
 export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChannels: readonly string[]): PreparedSpawn {
   if (UNSAFE_NAME.test(req.name)) {
     throw new SpawnError('invalid_name', `invalid agent name '${req.name}': no '/', '\\', NUL, '.' or '..'`, 400)
-  }
-  if (req.runtime !== 'pty') {
-    throw new SpawnError('unsupported_runtime', `unsupported transport '${req.runtime}' (only 'pty' is available)`, 400)
   }
   const cwd = req.cwd ? resolve(brokerCwd, req.cwd) : brokerCwd
   try {
@@ -78,9 +81,23 @@ export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChanne
   if (req.model && !args.some((a) => a === '--model' || a.startsWith('--model=') || a === '-m' || a.startsWith('-m='))) {
     args.push('--model', req.model)
   }
+  // Headless: the provider is the CLI's name (worker.md §1.1); its executable may live anywhere.
+  const provider = req.runtime === 'headless' ? basename(command).toLowerCase() : null
+  if (provider !== null && !HEADLESS_PROVIDER_NAMES.includes(provider)) {
+    throw new SpawnError('unsupported_provider', `provider '${provider}' does not support headless transport (supported: ${HEADLESS_PROVIDER_NAMES.join(', ')})`, 400)
+  }
+  // The CLI's profile adds its bypass flag and wires `broker mcp` (docs/clis.md).
+  let wired: string[]
+  try {
+    wired = wireAgentArgs(profileFor(provider ?? command), args, { cwd, skipRelayPrompt: req.skip_relay_prompt === true }).args
+  } catch (err) {
+    if (err instanceof WiringError) throw new SpawnError(err.code, err.message, 400)
+    throw err
+  }
   const spec: AgentSpec = {
     name: req.name,
-    runtime: 'pty',
+    runtime: req.runtime,
+    provider,
     cli: req.cli,
     model: req.model,
     cwd,
@@ -91,12 +108,18 @@ export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChanne
     channels: req.channels.length > 0 ? req.channels : [...defaultChannels],
     restart_policy: req.restart_policy,
     verify_window_secs: req.verify_window_secs,
-    inject_timeout_secs: req.inject_timeout_secs
+    inject_timeout_secs: req.inject_timeout_secs,
+    ...(req.skip_relay_prompt ? { skip_relay_prompt: true } : {})
+  }
+  if (provider !== null) {
+    const argv = [BROKER_BIN, 'headless', '--agent-name', req.name, provider, '--bin', executable]
+    if (wired.length > 0) argv.push('--', ...wired)
+    return { spec, argv, cwd, executable }
   }
   const argv = [BROKER_BIN, 'pty', '--agent-name', req.name]
   if (req.idle_threshold_secs !== null) argv.push('--idle-threshold-secs', String(req.idle_threshold_secs))
   argv.push(executable)
-  if (args.length > 0) argv.push('--', ...args)
+  if (wired.length > 0) argv.push('--', ...wired)
   return { spec, argv, cwd, executable }
 }
 

@@ -1,0 +1,263 @@
+/**
+ * `broker headless`: one long-lived child per headless agent, on the same frame protocol as
+ * `broker pty`. Deliveries are queued and handed to the provider one turn at a time; each stage
+ * is reported when the provider shows it happened (provider.ts), never ahead of it.
+ */
+import { FrameChannel } from '../protocol/channel.js'
+import { CLI_KILL_AFTER_TERM_MS, LAST_OUTPUT_CHARS } from '../protocol/constants.js'
+import type { FrameError } from '../protocol/errors.js'
+import {
+  BROKER_TO_WORKER_TYPES,
+  brokerToWorkerSchema,
+  workerToBrokerSchema,
+  type BrokerToWorkerFrame,
+  type PayloadOf,
+  type RelayDelivery,
+  type WorkerToBrokerFrame,
+  type WorkerToBrokerType
+} from '../protocol/frames.js'
+import { createLogger, type Logger } from '../protocol/log.js'
+import { flushAndExit } from '../pty/exit.js'
+import { formatRelayLine } from '../pty/inject.js'
+import type { HeadlessProvider, ProviderEvent, ProviderSession } from './provider.js'
+
+export interface HeadlessWorkerOptions {
+  provider: HeadlessProvider
+  bin: string
+  args: string[]
+  agentName: string | null
+}
+
+/** Exit status of the child when the provider could not be started at all. */
+export const EXIT_PROVIDER_SPAWN_FAILED = 127
+
+type Channel = FrameChannel<BrokerToWorkerFrame, WorkerToBrokerFrame>
+
+interface Open {
+  d: RelayDelivery
+  requestId: string | null
+  accepted: boolean
+  verified: boolean
+}
+
+export class HeadlessWorker {
+  readonly #o: HeadlessWorkerOptions
+  readonly #log: Logger
+  readonly #channel: Channel
+  readonly #session: ProviderSession
+  #name: string | null
+  #initRequestId: string | null = null
+  #initReceived = false
+  #started = false
+  #readySent = false
+  #exiting = false
+  readonly #seen = new Set<string>()
+  readonly #queue: Open[] = []
+  #active: Open | null = null
+
+  constructor(o: HeadlessWorkerOptions) {
+    this.#o = o
+    this.#name = o.agentName
+    this.#log = createLogger(`headless:${o.agentName ?? o.provider.name}`)
+    this.#channel = new FrameChannel({
+      input: process.stdin,
+      output: process.stdout,
+      inSchema: brokerToWorkerSchema,
+      inTypes: BROKER_TO_WORKER_TYPES,
+      outSchema: workerToBrokerSchema,
+      onFrame: (f) => this.#onFrame(f),
+      onError: (err) => this.#onFrameError(err),
+      onEnd: () => void this.shutdown(CLI_KILL_AFTER_TERM_MS, 'stdin closed')
+    })
+    this.#session = o.provider.create({
+      bin: o.bin,
+      args: o.args,
+      cwd: process.cwd(),
+      env: process.env,
+      log: this.#log,
+      emit: (ev) => this.#onProvider(ev)
+    })
+  }
+
+  get name(): string {
+    return this.#name ?? `headless-${this.#o.provider.name}`
+  }
+
+  start(): void {
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void this.shutdown(CLI_KILL_AFTER_TERM_MS, sig))
+    this.#session.start()
+    if (!this.#session.longLived) this.#started = true
+    this.#maybeReady()
+  }
+
+  send<T extends WorkerToBrokerType>(type: T, payload: PayloadOf<WorkerToBrokerFrame, T>, requestId: string | null = null): void {
+    try {
+      this.#channel.send(type, payload as never, requestId)
+    } catch (err) {
+      this.#log.error({ err, type }, 'could not send frame')
+    }
+  }
+
+  /** Stops the provider's process tree, fails what is still open, reports and exits. */
+  async shutdown(graceMs: number, reason: string): Promise<void> {
+    if (this.#exiting) return
+    this.#exiting = true
+    this.#log.info({ reason, grace_ms: graceMs }, 'shutting down the provider')
+    const status = await this.#session.stop(graceMs)
+    this.#failAll('worker shut down before the delivery completed')
+    this.send('worker_exited', { code: status.code, signal: status.signal })
+    await this.#finish(0)
+  }
+
+  #maybeReady(): void {
+    if (this.#readySent || !this.#initReceived || !this.#started || this.#exiting) return
+    this.#readySent = true
+    this.send('worker_ready', { name: this.name, runtime: 'headless' }, this.#initRequestId)
+    this.#pump()
+  }
+
+  #onFrame(frame: BrokerToWorkerFrame): void {
+    const rid = frame.request_id
+    switch (frame.type) {
+      case 'init_worker':
+        if (this.#name === null && frame.payload.agent.name) this.#name = frame.payload.agent.name
+        this.#initRequestId = rid
+        this.#initReceived = true
+        this.#maybeReady()
+        return
+      case 'deliver_relay':
+        this.#deliver(frame.payload, rid)
+        return
+      case 'shutdown_worker':
+        void this.shutdown(frame.payload.grace_ms, frame.payload.reason)
+        return
+      case 'ping':
+        this.send('pong', { ts_ms: frame.payload.ts_ms }, rid)
+        return
+      case 'snapshot_pty':
+        this.send('snapshot_response', { error: { code: 'unsupported_runtime', message: 'a headless agent has no screen' } }, rid)
+        return
+      case 'resize_pty':
+      case 'write_pty':
+      case 'set_model':
+        this.send('worker_error', { code: 'unsupported_runtime', message: `${frame.type} is not supported by a headless agent`, retryable: false }, rid)
+        return
+    }
+  }
+
+  #onFrameError(err: FrameError): void {
+    this.#log.warn({ code: err.code, fatal: err.fatal }, err.message)
+    this.send('worker_error', { code: err.code, message: err.message, retryable: false }, err.requestId)
+    if (err.fatal) void this.shutdown(CLI_KILL_AFTER_TERM_MS, `frame channel lost: ${err.code}`)
+  }
+
+  #ref(d: RelayDelivery) {
+    return { delivery_id: d.delivery_id, event_id: d.event_id }
+  }
+
+  #stamp(d: RelayDelivery) {
+    return { ...this.#ref(d), worker_name: this.name, timestamp: Date.now() }
+  }
+
+  #deliver(d: RelayDelivery, requestId: string | null): void {
+    if (this.#exiting) {
+      this.send('delivery_failed', { ...this.#ref(d), reason: 'worker is shutting down', stage: 'queued' }, requestId)
+      return
+    }
+    if (this.#seen.has(d.delivery_id)) return // a re-send of what this worker already holds
+    this.#seen.add(d.delivery_id)
+    this.#queue.push({ d, requestId, accepted: false, verified: false })
+    this.send('delivery_queued', this.#stamp(d), requestId)
+    this.#pump()
+  }
+
+  #pump(): void {
+    if (this.#active || !this.#readySent || this.#exiting) return
+    const next = this.#queue.shift()
+    if (!next) return
+    this.#active = next
+    this.#session.submit({ id: next.d.delivery_id, text: formatRelayLine(next.d) })
+  }
+
+  #current(turn: string): Open | null {
+    return this.#active && this.#active.d.delivery_id === turn ? this.#active : null
+  }
+
+  #onProvider(ev: ProviderEvent): void {
+    switch (ev.kind) {
+      case 'process_started':
+        this.send('worker_started', { cli_pid: ev.pid, rows: 0, cols: 0 })
+        if (!this.#started) {
+          this.#started = true
+          this.#maybeReady()
+        }
+        return
+      case 'stream':
+        this.send('worker_stream', { stream: ev.stream, chunk: ev.line, ...(ev.eventType ? { event_type: ev.eventType } : {}) })
+        return
+      case 'accepted': {
+        const a = this.#current(ev.turn)
+        if (!a || a.accepted) return
+        a.accepted = true
+        this.send('delivery_injected', this.#stamp(a.d), a.requestId)
+        return
+      }
+      case 'working': {
+        const a = this.#current(ev.turn)
+        if (a) this.send('delivery_active', { ...this.#ref(a.d), pattern: `headless:${this.#o.provider.name}` })
+        return
+      }
+      case 'acknowledged': {
+        const a = this.#current(ev.turn)
+        if (!a || a.verified) return
+        a.verified = true
+        this.send('delivery_ack', this.#ref(a.d), a.requestId)
+        this.send('delivery_verified', { ...this.#ref(a.d), verification: 'provider' }, a.requestId)
+        return
+      }
+      case 'turn_done': {
+        if (this.#current(ev.turn)) this.#active = null
+        this.#pump()
+        return
+      }
+      case 'turn_failed': {
+        const a = this.#current(ev.turn)
+        if (!a) return
+        this.#active = null
+        if (a.verified) this.#log.warn({ delivery_id: a.d.delivery_id, reason: ev.reason }, 'turn failed after the model took it up')
+        else this.send('delivery_failed', { ...this.#ref(a.d), reason: ev.reason, stage: a.accepted ? 'injected' : 'queued' }, a.requestId)
+        this.#pump()
+        return
+      }
+      case 'exited':
+        void this.#providerGone(ev)
+        return
+    }
+  }
+
+  /** The long-lived provider died on its own (or never started). */
+  async #providerGone(ev: Extract<ProviderEvent, { kind: 'exited' }>): Promise<void> {
+    if (this.#exiting) return
+    this.#exiting = true
+    this.#log.warn({ code: ev.code, signal: ev.signal }, ev.reason)
+    const neverStarted = !this.#started
+    if (neverStarted) this.send('worker_error', { code: 'spawn_failed', message: ev.reason, retryable: false })
+    this.#failAll(ev.reason)
+    this.send('agent_exit', { reason: 'child_exited', last_output: ev.reason.slice(-LAST_OUTPUT_CHARS) })
+    this.send('worker_exited', { code: neverStarted ? EXIT_PROVIDER_SPAWN_FAILED : ev.code, signal: ev.signal })
+    await this.#finish(neverStarted ? EXIT_PROVIDER_SPAWN_FAILED : (ev.code ?? 1))
+  }
+
+  #failAll(reason: string): void {
+    const open = [...(this.#active ? [this.#active] : []), ...this.#queue.splice(0)]
+    this.#active = null
+    for (const a of open) {
+      if (a.verified) continue
+      this.send('delivery_failed', { ...this.#ref(a.d), reason, stage: a.accepted ? 'injected' : 'queued' }, a.requestId)
+    }
+  }
+
+  async #finish(status: number): Promise<void> {
+    await flushAndExit(this.#channel, status)
+  }
+}

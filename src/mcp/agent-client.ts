@@ -1,0 +1,90 @@
+/** The agent API client (docs/api-agents.md): what `broker mcp`'s tools call, as the agent. */
+import { MCP_HTTP_TIMEOUT_MS } from '../protocol/constants.js'
+import type { AgentIdentity } from './identity.js'
+
+export class AgentApiError extends Error {
+  readonly code: string
+  readonly status: number
+  constructor(code: string, status: number, message: string) {
+    super(message)
+    this.name = 'AgentApiError'
+    this.code = code
+    this.status = status
+  }
+}
+
+export interface SendResult {
+  event_id: string
+  targets: string[]
+  deliveries: { name: string; delivery_id: string }[]
+  [k: string]: unknown
+}
+
+export interface SendBody {
+  to: string
+  text: string
+  thread_id?: string | undefined
+  mode?: 'wait' | 'steer' | undefined
+}
+
+export class AgentClient {
+  readonly #id: AgentIdentity
+
+  constructor(id: AgentIdentity) {
+    this.#id = id
+  }
+
+  get name(): string {
+    return this.#id.name
+  }
+
+  send(body: SendBody): Promise<SendResult> {
+    return this.#call('POST', '/api/agent/send', body) as Promise<SendResult>
+  }
+
+  inbox(since?: number, limit?: number): Promise<unknown> {
+    const q = new URLSearchParams()
+    if (since !== undefined) q.set('since', String(since))
+    if (limit !== undefined) q.set('limit', String(limit))
+    const qs = q.toString()
+    return this.#call('GET', `/api/agent/inbox${qs ? `?${qs}` : ''}`)
+  }
+
+  agents(): Promise<unknown> {
+    return this.#call('GET', '/api/agent/agents')
+  }
+
+  delivery(id: string): Promise<unknown> {
+    return this.#call('GET', `/api/agent/deliveries/${encodeURIComponent(id)}`)
+  }
+
+  async #call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    let res: Response
+    try {
+      res = await fetch(`${this.#id.url}${path}`, {
+        method,
+        headers: { 'x-agent-token': this.#id.token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(MCP_HTTP_TIMEOUT_MS)
+      })
+    } catch (err) {
+      throw new AgentApiError('broker_unreachable', 0, `cannot reach the broker at ${this.#id.url}: ${(err as Error).message}`)
+    }
+    const text = await res.text()
+    let json: unknown = null
+    try {
+      json = text ? JSON.parse(text) : null
+    } catch {
+      // not JSON: reported below
+    }
+    if (!res.ok) {
+      const o = (json ?? {}) as { code?: string; message?: string; error?: string | { code?: string; message?: string } }
+      const e = typeof o.error === 'object' && o.error !== null ? o.error : null
+      const code = o.code ?? e?.code ?? `http_${res.status}`
+      const message = o.message ?? e?.message ?? (typeof o.error === 'string' ? o.error : text || res.statusText)
+      throw new AgentApiError(code, res.status, message)
+    }
+    if (json === null) throw new AgentApiError('bad_response', res.status, `the broker answered ${path} with no JSON`)
+    return json
+  }
+}
