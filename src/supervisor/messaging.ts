@@ -345,7 +345,10 @@ export class Messaging {
 
   #settle(name: string, reason: string): void {
     const facts = readFacts(this.factsPath(name))
-    for (const rec of this.rt.deliveries.openFor(name)) {
+    const open = this.rt.deliveries.openFor(name)
+    // The original's summary event for a departing agent (api.md §4.7), then one outcome per delivery.
+    if (open.length > 0) this.rt.emit({ kind: 'delivery_dropped', name, count: open.length, reason })
+    for (const rec of open) {
       const fact = facts.get(rec.delivery_id)
       if (fact === 'verified') this.#verified(rec.delivery_id, name)
       else if (fact === 'injecting' || fact === 'failed' || rec.stage === 'injected') this.fail(rec.delivery_id, `${TYPED_NOT_VERIFIED} (${reason})`)
