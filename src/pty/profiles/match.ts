@@ -1,5 +1,4 @@
 /** Small text tests the profiles share: all of some words on the screen, a marker on some row. */
-import type { AnswerScreen } from '../auto-answer.js'
 
 /** True when the (lowercased) text contains every one of `words` (given in lowercase). */
 export function hasAll(lower: string, ...words: string[]): boolean {
@@ -23,9 +22,7 @@ export function joined(rows: readonly string[]): string {
   return rows.join('\n')
 }
 
-/** `AnswerScreen` from rows, for readiness/busy checks written against the same helpers. */
+/** The rows joined and lowercased, for readiness/busy checks written against the same helpers as the auto-answers. */
 export function lowerOf(rows: readonly string[]): string {
   return joined(rows).toLowerCase()
 }
-
-export type { AnswerScreen }
