@@ -202,8 +202,8 @@ export class AgentLifecycle {
     if (decision.action === 'restart') {
       this.rt.messaging.onAgentDown(name, false, 'worker_exited')
       this.rt.emit({ kind: 'agent_restarting', name, code: info.code, signal: info.signal, restart_count: decision.restartCount, delay_ms: decision.delayMs })
+      // The record is rewritten when the next child starts (nothing in it changes before).
       sup!.restartTimer = setTimeout(() => this.#restart(name), decision.delayMs)
-      this.rt.saveState()
       return
     }
     const status = { code: info.code, signal: info.signal, reason: exitReason }
