@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AgentTokens } from '../supervisor/agent-tokens.js'
 import { sendJson } from './reply.js'
+import { presentedCredential } from './auth.js'
 
 export const AGENT_ROUTE_PREFIX = '/api/agent/'
 
@@ -14,15 +15,7 @@ const AGENT_UNAUTHORIZED_BODY = {
 }
 
 export function presentedAgentToken(req: IncomingMessage): string | null {
-  const header = req.headers['x-agent-token']
-  const x = (Array.isArray(header) ? header[0] : header)?.trim()
-  if (x) return x
-  const auth = req.headers.authorization
-  if (auth && auth.startsWith('Bearer ')) {
-    const token = auth.slice(7).trim()
-    if (token) return token
-  }
-  return null
+  return presentedCredential(req, 'x-agent-token')
 }
 
 /** The calling agent's name when the token is valid and the agent is still running, else null. */

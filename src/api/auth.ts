@@ -7,6 +7,22 @@ const UNAUTHORIZED_BODY = {
   error: { code: 'unauthorized', message: 'Missing or invalid API key', retryable: false, statusCode: 401 }
 }
 
+/**
+ * The credential a request presents: the named header (trimmed, if not empty) wins; otherwise
+ * `Authorization: Bearer <value>` (exactly `Bearer `, one space).
+ */
+export function presentedCredential(req: IncomingMessage, header: 'x-api-key' | 'x-agent-token'): string | null {
+  const value = req.headers[header]
+  const x = (Array.isArray(value) ? value[0] : value)?.trim()
+  if (x) return x
+  const auth = req.headers.authorization
+  if (auth && auth.startsWith('Bearer ')) {
+    const token = auth.slice(7).trim()
+    if (token) return token
+  }
+  return null
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
@@ -18,15 +34,7 @@ export class ApiKeyAuth {
   }
 
   presented(req: IncomingMessage): string | null {
-    const xKey = req.headers['x-api-key']
-    const x = (Array.isArray(xKey) ? xKey[0] : xKey)?.trim()
-    if (x) return x
-    const auth = req.headers.authorization
-    if (auth && auth.startsWith('Bearer ')) {
-      const token = auth.slice(7).trim()
-      if (token) return token
-    }
-    return null
+    return presentedCredential(req, 'x-api-key')
   }
 
   check(req: IncomingMessage): boolean {

@@ -59,6 +59,7 @@ async function resize(ctx: RouteContext): Promise<void> {
   }
   const entry = requireAgent(ctx.rt, ctx.params.name!, 'unknown worker')
   if (!entry.handle.send('resize_pty', { rows: body.rows, cols: body.cols })) {
+    if (entry.handle.congested) throw new ApiError(504, 'worker_timeout', `worker_timeout: worker '${entry.handle.name}' is not reading its input`)
     throw new ApiError(503, 'worker_disappeared', `worker_disappeared: worker '${entry.handle.name}' is not running`)
   }
   sendJson(ctx.res, 200, { name: entry.handle.name, rows: body.rows, cols: body.cols })

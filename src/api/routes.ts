@@ -92,7 +92,7 @@ export function buildRouter(): Router {
     const lease = ctx.rt.config.leaseEnabled
     sendJson(ctx.res, 200, {
       renewed: true,
-      expires_in_secs: lease ? Math.round(OWNER_LEASE_MS / 1000) : 0,
+      expires_in_secs: lease ? Math.round((ctx.rt.config.leaseMs ?? OWNER_LEASE_MS) / 1000) : 0,
       persist: ctx.rt.config.paths.mode === 'persist'
     })
   })

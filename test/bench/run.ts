@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   const broker = await new TestBroker().ready()
   const events = broker.events()
   await events.opened
+  // An ephemeral broker stops when its owner stops renewing the lease (as the SDK does every 60 s).
+  const renew = setInterval(() => void broker.api('POST', '/api/session/renew').catch(() => {}), 30_000)
   const rows: Row[] = []
   try {
     // spawn → worker_ready
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
     })
     rows.push({ figure: 'deliveries failed during bench', value: failed, unit: 'count', budget: 1 })
   } finally {
+    clearInterval(renew)
     events.close()
     await broker.stop()
   }
