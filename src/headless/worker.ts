@@ -3,13 +3,10 @@
  * `broker pty`. Deliveries are queued and handed to the provider one turn at a time; each stage
  * is reported when the provider shows it happened (provider.ts), never ahead of it.
  */
-import { FrameChannel } from '../protocol/channel.js'
+import { openWorkerChannel, type FrameChannel } from '../protocol/channel.js'
 import { CLI_KILL_AFTER_TERM_MS, LAST_OUTPUT_CHARS } from '../protocol/constants.js'
 import type { FrameError } from '../protocol/errors.js'
 import {
-  BROKER_TO_WORKER_TYPES,
-  brokerToWorkerSchema,
-  workerToBrokerSchema,
   type BrokerToWorkerFrame,
   type PayloadOf,
   type RelayDelivery,
@@ -59,12 +56,7 @@ export class HeadlessWorker {
     this.#o = o
     this.#name = o.agentName
     this.#log = createLogger(`headless:${o.agentName ?? o.provider.name}`)
-    this.#channel = new FrameChannel({
-      input: process.stdin,
-      output: process.stdout,
-      inSchema: brokerToWorkerSchema,
-      inTypes: BROKER_TO_WORKER_TYPES,
-      outSchema: workerToBrokerSchema,
+    this.#channel = openWorkerChannel({
       onFrame: (f) => this.#onFrame(f),
       onError: (err) => this.#onFrameError(err),
       onEnd: () => void this.shutdown(CLI_KILL_AFTER_TERM_MS, 'stdin closed')

@@ -7,6 +7,13 @@ import type { Readable, Writable } from 'node:stream'
 import type { z } from 'zod'
 import { encodeFrame, envelope, FrameDecoder } from './codec.js'
 import { FrameError } from './errors.js'
+import {
+  BROKER_TO_WORKER_TYPES,
+  brokerToWorkerSchema,
+  workerToBrokerSchema,
+  type BrokerToWorkerFrame,
+  type WorkerToBrokerFrame
+} from './frames.js'
 
 export interface ChannelOptions<In, Out> {
   input: Readable
@@ -80,4 +87,23 @@ export class FrameChannel<In, Out extends { type: string; payload: unknown }> {
     this.#closed = true
     this.#output.end()
   }
+}
+
+/**
+ * The child's end of the frame channel: broker→worker frames on stdin, worker→broker frames on
+ * stdout (and nothing else may write to stdout). Both `broker pty` and `broker headless` use it.
+ */
+export function openWorkerChannel(handlers: {
+  onFrame: (frame: BrokerToWorkerFrame) => void
+  onError: (err: FrameError) => void
+  onEnd: () => void
+}): FrameChannel<BrokerToWorkerFrame, WorkerToBrokerFrame> {
+  return new FrameChannel<BrokerToWorkerFrame, WorkerToBrokerFrame>({
+    input: process.stdin,
+    output: process.stdout,
+    inSchema: brokerToWorkerSchema,
+    inTypes: BROKER_TO_WORKER_TYPES,
+    outSchema: workerToBrokerSchema,
+    ...handlers
+  })
 }

@@ -4,7 +4,7 @@
  * lifecycle (CLI exit, shutdown, signals).
  */
 import pty, { type IPty } from 'node-pty'
-import { FrameChannel } from '../protocol/channel.js'
+import { openWorkerChannel, type FrameChannel } from '../protocol/channel.js'
 import {
   CLI_EXIT_WAIT_AFTER_KILL_MS,
   CLI_KILL_AFTER_TERM_MS,
@@ -20,9 +20,6 @@ import {
 } from '../protocol/constants.js'
 import type { FrameError } from '../protocol/errors.js'
 import {
-  BROKER_TO_WORKER_TYPES,
-  brokerToWorkerSchema,
-  workerToBrokerSchema,
   type BrokerToWorkerFrame,
   type WorkerToBrokerFrame
 } from '../protocol/frames.js'
@@ -91,12 +88,7 @@ export class PtyWorker {
     this.#idleThresholdMs = (opts.idleThresholdSecs ?? IDLE_THRESHOLD_DEFAULT_SECS) * 1000
     this.#profile = profileFor(opts.cli)
     this.#injection = { ...this.#profile.injection }
-    this.#channel = new FrameChannel({
-      input: process.stdin,
-      output: process.stdout,
-      inSchema: brokerToWorkerSchema,
-      inTypes: BROKER_TO_WORKER_TYPES,
-      outSchema: workerToBrokerSchema,
+    this.#channel = openWorkerChannel({
       onFrame: (frame) => this.#onFrame(frame),
       onError: (err) => this.#onFrameError(err),
       onEnd: () => this.shutdown(CLI_KILL_AFTER_TERM_MS, 'stdin closed')
