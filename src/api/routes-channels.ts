@@ -13,6 +13,7 @@ function handler(op: typeof subscribeChannels) {
     const channels = body.channels.map((c) => c.trim()).filter((c) => c.length > 0)
     try {
       const change = op(ctx.rt, ctx.params.name!, channels)
+      await ctx.rt.stateWritten()
       sendJson(ctx.res, 200, { name: change.name, channels: change.channels })
     } catch (err) {
       if (err instanceof UnknownAgentError) throw new ApiError(404, 'agent_not_found', err.message)

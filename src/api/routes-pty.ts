@@ -91,7 +91,7 @@ async function setModel(ctx: RouteContext): Promise<void> {
     throw new ApiError(503, 'worker_disappeared', `worker '${entry.handle.name}' is not running`, 'A', { name: entry.handle.name })
   }
   entry.handle.spec.model = model
-  ctx.rt.saveState()
+  await ctx.rt.saveState()
   sendJson(ctx.res, 200, { name: entry.handle.name, model, success: true })
 }
 

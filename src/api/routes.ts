@@ -41,6 +41,7 @@ async function spawn(ctx: RouteContext): Promise<void> {
   const req = parseSpawn(await readJson(ctx.req, 'A'))
   try {
     const handle = ctx.rt.spawnAgent(req)
+    await ctx.rt.stateWritten() // the agent's record is on disk before the caller hears of it
     sendJson(ctx.res, 200, {
       success: true,
       name: handle.name,
@@ -59,6 +60,7 @@ async function spawn(ctx: RouteContext): Promise<void> {
 async function release(ctx: RouteContext): Promise<void> {
   if (ctx.req.headers['content-type']?.includes('application/json')) await readJson(ctx.req, 'A')
   await ctx.rt.releaseAgent(ctx.params.name!)
+  await ctx.rt.stateWritten()
   sendJson(ctx.res, 200, { success: true, name: ctx.params.name })
 }
 

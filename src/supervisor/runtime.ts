@@ -15,7 +15,8 @@ import type { SpawnRequest } from './agent-spec.js'
 import { DeliveryTracker } from './delivery-tracker.js'
 import { AgentLifecycle } from './agent-lifecycle.js'
 import { Messaging, type SendRequest, type SendResult } from './messaging.js'
-import { readJson, writeJsonAtomic } from './files.js'
+import { readJson } from './files.js'
+import { AsyncJsonFile } from './async-file.js'
 import { AgentTokens, revokeTokensOnDeparture } from './agent-tokens.js'
 import { MessageHistory } from './history.js'
 import type { BrokerPaths } from './paths.js'
@@ -72,6 +73,7 @@ export class BrokerRuntime {
   readonly log: Logger
   /** The supervisor's own event-loop delay (`/api/metrics`). */
   readonly loop = new LoopMonitor()
+  readonly #stateFile: AsyncJsonFile
   url = ''
   lastLeaseRenewal = Date.now()
   #tick: NodeJS.Timeout | null = null
@@ -80,6 +82,7 @@ export class BrokerRuntime {
 
   constructor(config: RuntimeConfig) {
     this.config = config
+    this.#stateFile = new AsyncJsonFile(config.paths.state, (err) => config.log.warn({ err }, 'could not write state file'))
     this.log = config.log
     this.lifecycle = new AgentLifecycle(this)
     this.messaging = new Messaging(this)
@@ -169,24 +172,32 @@ export class BrokerRuntime {
       await this.lifecycle.close()
       this.loop.stop()
       this.messaging.close()
+      await this.stateWritten()
       for (const fn of this.#onShutdown) fn()
     })()
     return this.#shuttingDown
   }
 
-  saveState(): void {
+  /**
+   * Writes the agents' records to `state.json` off the event loop (temp file, fsync, rename);
+   * changes made while a write is in flight collapse into one more write of the newest state.
+   * Resolves once this state (or a newer one) is on disk.
+   */
+  saveState(): Promise<void> {
     // A graceful stop of a durable broker keeps the agents' records: the next start resumes them.
-    if (this.#shuttingDown && this.config.paths.durable) return
+    if (this.#shuttingDown && this.config.paths.durable) return this.#stateFile.idle()
     const agents: Record<string, unknown> = {}
     for (const [name, entry] of this.agents) {
       agents[name] = { ...this.lifecycle.stateRecord(name, entry), agent_token: this.agentTokens.tokenOf(name) }
     }
-    try {
-      writeJsonAtomic(this.config.paths.state, { agents })
-    } catch (err) {
-      this.log.warn({ err }, 'could not write state file')
-    }
+    return this.#stateFile.schedule({ agents })
   }
+
+  /** Resolves when every state change so far is on disk. */
+  stateWritten(): Promise<void> {
+    return this.#stateFile.idle()
+  }
+
 
   // ── internals ──────────────────────────────────────────────────────────────
 
