@@ -74,7 +74,7 @@ export const VERIFY_TAIL_CHARS = 80
 /** Default idle threshold (`agent_idle` after this much PTY silence); 0 disables. */
 export const IDLE_THRESHOLD_DEFAULT_SECS = 30
 /** `worker_stream` batching: flush when this many bytes are buffered… */
-export const STREAM_BATCH_MAX_BYTES = 4_096
+export const STREAM_BATCH_MAX_BYTES = 32_768
 /** …or when this long has passed since the first unflushed byte. */
 export const STREAM_FLUSH_MS = 50
 /** Tail of output reported in `agent_exit.last_output`. */
