@@ -1,6 +1,6 @@
 /** Turning a spawn request's `cli` string into an executable and arguments. */
-import { accessSync, constants as fsConstants, statSync } from 'node:fs'
-import { delimiter, isAbsolute, join, resolve } from 'node:path'
+import { resolve } from 'node:path'
+import { resolveCli } from '../pty/cli-process.js'
 
 export class CliParseError extends Error {
   readonly code = 'invalid_cli'
@@ -46,26 +46,11 @@ export function splitCommand(input: string): string[] {
   return words
 }
 
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false
-    accessSync(path, fsConstants.X_OK)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** Absolute path of an executable, resolved like a shell would; null when there is none. */
+/**
+ * Absolute path of an executable, found the way the `broker pty` child will look for it (a name
+ * with '/' is taken relative to `cwd`, any other is searched in PATH); null when there is none.
+ */
 export function resolveExecutable(command: string, cwd: string, pathEnv = process.env.PATH ?? ''): string | null {
-  if (command.includes('/')) {
-    const p = isAbsolute(command) ? command : resolve(cwd, command)
-    return isExecutableFile(p) ? p : null
-  }
-  for (const dir of pathEnv.split(delimiter)) {
-    if (!dir) continue
-    const p = join(isAbsolute(dir) ? dir : resolve(cwd, dir), command)
-    if (isExecutableFile(p)) return p
-  }
-  return null
+  const found = resolveCli(command, { ...process.env, PATH: pathEnv }, cwd)
+  return found === null ? null : resolve(cwd, found)
 }
