@@ -16,9 +16,9 @@ export const GENERIC_INJECTION_PROFILE: InjectionProfile = Object.freeze({ remin
 
 /** What the reminders read from the worker's environment. */
 export interface ReminderEnv {
-  /** RELAY_AGENT_TOKEN: present means the broker pre-registered the agent. */
+  /** RELAY_AGENT_TOKEN: the agent token `broker mcp` sends as (set by the broker at spawn). */
   agentToken?: string | null | undefined
-  /** RELAY_AGENT_NAME: the name to register under when not pre-registered. */
+  /** RELAY_AGENT_NAME: the name the broker knows the agent by. */
   agentName?: string | null | undefined
 }
 
@@ -88,16 +88,21 @@ export function channelHint(target: string, relayLine: string): string {
   return 'general'
 }
 
+/**
+ * The identity lines. `broker mcp` (the relaycast tools here) takes the agent's identity from its
+ * token, so there is no registration step (the original's `agent_register` does not exist here).
+ */
 function registrationLines(env: ReminderEnv, workerName: string): [string, string] {
+  const name = env.agentName || workerName
   if (env.agentToken) {
     return [
-      'You are pre-registered by the broker under your assigned worker name.',
-      'Do not call mcp__relaycast__agent_register unless a send/reply fails with "Not registered".'
+      `The broker knows you as "${name}"; no registration is needed.`,
+      '- To see the other agents, use mcp__relaycast__agent_list; to check a message you sent, use mcp__relaycast__delivery_status.'
     ]
   }
   return [
-    'This worker was not pre-registered by the broker.',
-    `Before replying, call mcp__relaycast__agent_register (name: "${env.agentName || workerName}", type: "agent").`
+    `This worker has no agent token (RELAY_AGENT_TOKEN): the relaycast tools cannot send as "${name}".`,
+    'Replies need the broker to start this agent (spawn), which gives it a token.'
   ]
 }
 
@@ -114,8 +119,7 @@ export function fullReminder(d: RelayText, workerName: string, env: ReminderEnv)
     `- For direct replies to "${sender}", use mcp__relaycast__message_dm_send or relaycast.message.dm.send (to: "${replyTarget(d.from)}").`,
     `- For channel replies, use mcp__relaycast__message_post or relaycast.message.post (channel: "${channelHint(d.target, relayLine)}").`,
     '- For thread replies, use mcp__relaycast__message_reply or relaycast.message.reply.',
-    '- To check unread messages/reactions, use mcp__relaycast__message_inbox_check or relaycast.message.inbox.check.',
-    `- To self-terminate when your task is complete, call remove_agent(name: "${workerName}") or output /exit on its own line.`
+    '- To check unread messages/reactions, use mcp__relaycast__message_inbox_check or relaycast.message.inbox.check.'
   ]
   const label = workspaceLabel(d)
   if (label !== null) lines.push(`- This message belongs to workspace "${label}"; keep replies scoped to that workspace.`)
@@ -128,7 +132,7 @@ export function shortHint(d: RelayText, workerName: string, env: ReminderEnv): s
   const relayLine = formatRelayLine(d)
   const unregistered = env.agentToken
     ? ''
-    : ` If unregistered, call mcp__relaycast__agent_register(name: "${env.agentName || workerName}", type: "agent") first.`
+    : ` Without an agent token (RELAY_AGENT_TOKEN) the relaycast tools cannot send as "${env.agentName || workerName}".`
   return (
     '<system-reminder>Reply via Relaycast MCP: mcp__relaycast__message_dm_send/relaycast.message.dm.send ' +
     `(to: "${replyTarget(d.from)}") or mcp__relaycast__message_post/relaycast.message.post ` +

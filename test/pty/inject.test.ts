@@ -62,20 +62,19 @@ describe('channel hint', () => {
 })
 
 describe('reminders', () => {
-  test('full reminder, not pre-registered, with a workspace line', () => {
+  test('full reminder, no agent token, with a workspace line', () => {
     const text = fullReminder({ ...dm, from: 'human:alice', workspace_alias: 'acme' }, 'worker-1', { agentToken: null, agentName: null })
     assert.equal(
       text,
       [
         '<system-reminder>',
         'Relaycast MCP tools are available for replies.',
-        'This worker was not pre-registered by the broker.',
-        'Before replying, call mcp__relaycast__agent_register (name: "worker-1", type: "agent").',
+        'This worker has no agent token (RELAY_AGENT_TOKEN): the relaycast tools cannot send as "worker-1".',
+        'Replies need the broker to start this agent (spawn), which gives it a token.',
         '- For direct replies to "alice", use mcp__relaycast__message_dm_send or relaycast.message.dm.send (to: "alice").',
         '- For channel replies, use mcp__relaycast__message_post or relaycast.message.post (channel: "general").',
         '- For thread replies, use mcp__relaycast__message_reply or relaycast.message.reply.',
         '- To check unread messages/reactions, use mcp__relaycast__message_inbox_check or relaycast.message.inbox.check.',
-        '- To self-terminate when your task is complete, call remove_agent(name: "worker-1") or output /exit on its own line.',
         '- This message belongs to workspace "acme"; keep replies scoped to that workspace.',
         '</system-reminder>',
         'Relay message from alice [acme / ev1]: hi bob'
@@ -83,19 +82,21 @@ describe('reminders', () => {
     )
   })
 
-  test('full reminder, pre-registered, broker sender, channel target, no workspace', () => {
+  test('full reminder, with a token, broker sender, channel target, no workspace', () => {
     const text = fullReminder({ ...dm, from: 'broker-x1', target: '#ops' }, 'w', { agentToken: 'tok', agentName: 'named' })
     const lines = text.split('\n')
-    assert.equal(lines[2], 'You are pre-registered by the broker under your assigned worker name.')
-    assert.equal(lines[3], 'Do not call mcp__relaycast__agent_register unless a send/reply fails with "Not registered".')
+    assert.equal(lines[2], 'The broker knows you as "named"; no registration is needed.')
+    assert.equal(lines[3], '- To see the other agents, use mcp__relaycast__agent_list; to check a message you sent, use mcp__relaycast__delivery_status.')
+    assert.ok(!text.includes('agent_register') && !text.includes('remove_agent'), 'no tool that broker mcp lacks')
     assert.equal(lines[4], '- For direct replies to "Dashboard", use mcp__relaycast__message_dm_send or relaycast.message.dm.send (to: "broker-x1").')
     assert.match(lines[5]!, /\(channel: "ops"\)/)
     assert.ok(!text.includes('belongs to workspace'))
     assert.equal(lines.at(-1), 'Relay message from Dashboard in #ops [ev1]: hi bob')
   })
 
-  test('registration name comes from RELAY_AGENT_NAME when set', () => {
-    assert.match(fullReminder(dm, 'w', { agentName: 'envname' }), /agent_register \(name: "envname", type: "agent"\)/)
+  test('the agent name comes from RELAY_AGENT_NAME when set', () => {
+    assert.match(fullReminder(dm, 'w', { agentName: 'envname' }), /cannot send as "envname"/)
+    assert.match(fullReminder(dm, 'w', { agentName: 'envname', agentToken: 't' }), /knows you as "envname"/)
   })
 
   test('short hint with and without a token', () => {
@@ -103,10 +104,10 @@ describe('reminders', () => {
       shortHint({ ...dm, from: 'human:alice' }, 'w', {}),
       '<system-reminder>Reply via Relaycast MCP: mcp__relaycast__message_dm_send/relaycast.message.dm.send (to: "alice") ' +
         'or mcp__relaycast__message_post/relaycast.message.post (channel: "general"). ' +
-        'If unregistered, call mcp__relaycast__agent_register(name: "w", type: "agent") first.</system-reminder>\n' +
+        'Without an agent token (RELAY_AGENT_TOKEN) the relaycast tools cannot send as "w".</system-reminder>\n' +
         'Relay message from alice [ev1]: hi bob'
     )
-    assert.ok(!shortHint(dm, 'w', { agentToken: 't' }).includes('If unregistered'))
+    assert.ok(!shortHint(dm, 'w', { agentToken: 't' }).includes('Without an agent token'))
     assert.ok(shortHint(dm, 'w', { agentToken: 't' }).includes('(channel: "general").</system-reminder>\n'))
   })
 
