@@ -31,6 +31,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
  * Delivery outcomes from `/ws`, parsing only `delivery_*` events: the bench's own client must
  * not spend a core decoding the flood it is measuring.
  */
+const DELIVERY_PREFIX = Buffer.from('{"kind":"delivery_')
+
 class Outcomes {
   readonly ws: WebSocket
   readonly opened: Promise<void>
@@ -44,9 +46,9 @@ class Outcomes {
       this.ws.once('error', reject)
     })
     this.ws.on('message', (d: Buffer) => {
-      const text = d.toString()
-      if (!text.startsWith('{"kind":"delivery_')) return
-      const ev = JSON.parse(text) as { kind: string; delivery_id?: string }
+      // Look at the kind before decoding: most of what arrives during a flood is worker_stream.
+      if (d.length < DELIVERY_PREFIX.length || !d.subarray(0, DELIVERY_PREFIX.length).equals(DELIVERY_PREFIX)) return
+      const ev = JSON.parse(d.toString()) as { kind: string; delivery_id?: string }
       if (!ev.delivery_id || !['delivery_verified', 'delivery_failed', 'delivery_dead_lettered'].includes(ev.kind)) return
       const w = this.#waiting.get(ev.delivery_id)
       if (w) w(ev.kind)
