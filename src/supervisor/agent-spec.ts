@@ -1,16 +1,12 @@
 /** From a validated spawn request to the child's argv and environment. */
-import { fileURLToPath } from 'node:url'
 import { statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import type { AgentSpec, RestartPolicy } from '../protocol/frames.js'
 import { CliParseError, resolveExecutable, splitCommand } from './cli-command.js'
 import { profileFor } from '../pty/profile.js'
 import { wireAgentArgs } from '../mcp/spawn.js'
-import { WiringError } from '../mcp/wiring.js'
+import { BROKER_BIN_PATH as BROKER_BIN, WiringError } from '../mcp/wiring.js'
 import { HEADLESS_PROVIDER_NAMES } from '../headless/providers/index.js'
-
-/** `bin/broker`, re-executed for every child. */
-export const BROKER_BIN = fileURLToPath(new URL('../../../bin/broker', import.meta.url))
 
 export class SpawnError extends Error {
   readonly code: string

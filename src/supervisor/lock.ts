@@ -6,6 +6,7 @@
 import { closeSync, openSync, readFileSync, writeSync, fsyncSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import { removeFile } from './files.js'
+import { isSameProcessAlive, startTicksOf } from './proc.js'
 
 export class LockHeldError extends Error {
   readonly code = 'lock_held'
@@ -19,35 +20,15 @@ export class LockHeldError extends Error {
 
 interface LockRecord {
   pid: number
-  start_ticks: string | null
+  start_ticks: number | null
   instance: string
   created_at: string
 }
 
-/** Process start time in clock ticks since boot (Linux), to tell a live owner from a recycled pid. */
-export function processStartTicks(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[19] ?? null
-  } catch {
-    return null
-  }
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 function ownerAlive(rec: Partial<LockRecord> | undefined): number | null {
   if (!rec || typeof rec.pid !== 'number') return null
-  if (!isProcessAlive(rec.pid)) return null
-  if (rec.start_ticks && processStartTicks(rec.pid) !== rec.start_ticks) return null
+  const ticks = rec.start_ticks === null || rec.start_ticks === undefined ? null : Number(rec.start_ticks)
+  if (!isSameProcessAlive(rec.pid, ticks)) return null
   return rec.pid
 }
 
@@ -84,7 +65,7 @@ export class BrokerLock {
         const fd = openSync(this.path, 'wx', 0o600)
         const rec: LockRecord = {
           pid: process.pid,
-          start_ticks: processStartTicks(process.pid),
+          start_ticks: startTicksOf(process.pid),
           instance: this.instance,
           created_at: new Date().toISOString()
         }
