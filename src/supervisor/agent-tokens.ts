@@ -103,13 +103,13 @@ export class AgentTokens {
  * with nothing bringing it back (not listed any more once the exit has been handled).
  */
 export function revokeTokensOnDeparture(
-  events: { subscribe(fn: (ev: { kind: string; json: string }) => void): () => void },
+  events: { subscribe(fn: (ev: { kind: string; event: Record<string, unknown> }) => void): () => void },
   tokens: AgentTokens,
   isRunning: (name: string) => boolean
 ): () => void {
   return events.subscribe((ev) => {
     if (ev.kind !== 'agent_released' && ev.kind !== 'agent_permanently_dead' && ev.kind !== 'agent_exited') return
-    const name = (JSON.parse(ev.json) as { name?: unknown }).name
+    const name = ev.event.name
     if (typeof name !== 'string') return
     if (ev.kind === 'agent_exited') {
       setImmediate(() => {

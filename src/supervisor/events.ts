@@ -15,6 +15,8 @@ export const EPHEMERAL_KINDS: ReadonlySet<string> = new Set(['worker_stream', 'd
 export interface EmittedEvent {
   readonly seq: number | null
   readonly kind: string
+  /** The event itself, for listeners inside the broker (no need to parse `json`). */
+  readonly event: BrokerEvent
   /** The event serialised once, as sent on `/ws`. */
   readonly json: string
 }
@@ -49,10 +51,10 @@ export class EventBus {
   emit(event: BrokerEvent): EmittedEvent {
     let emitted: EmittedEvent
     if (EPHEMERAL_KINDS.has(event.kind)) {
-      emitted = { seq: null, kind: event.kind, json: JSON.stringify(event) }
+      emitted = { seq: null, kind: event.kind, event, json: JSON.stringify(event) }
     } else {
       const seq = ++this.#seq
-      emitted = { seq, kind: event.kind, json: JSON.stringify({ ...event, seq }) }
+      emitted = { seq, kind: event.kind, event, json: JSON.stringify({ ...event, seq }) }
       this.#ring[(this.#head + this.#size) % this.#capacity] = emitted
       if (this.#size < this.#capacity) this.#size++
       else this.#head = (this.#head + 1) % this.#capacity

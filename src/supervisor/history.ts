@@ -52,8 +52,8 @@ export class MessageHistory {
   constructor(deps: HistoryDeps) {
     this.#deps = deps
     deps.events.subscribe((ev) => {
-      if (ev.kind === 'relay_inbound') this.#onInbound(JSON.parse(ev.json) as Record<string, unknown>)
-      else if (ev.kind === 'agent_released') this.#inboxes.delete((JSON.parse(ev.json) as { name: string }).name)
+      if (ev.kind === 'relay_inbound') this.#onInbound(ev.event)
+      else if (ev.kind === 'agent_released') this.#inboxes.delete(String(ev.event.name))
     })
   }
 

@@ -95,7 +95,7 @@ export class SupervisionMetrics {
     return events.subscribe((ev) => {
       const field = OUTCOMES[ev.kind]
       if (field === undefined) return
-      const name = (JSON.parse(ev.json) as { name?: unknown }).name
+      const name = ev.event.name
       const c = typeof name === 'string' ? this.agents.get(name) : undefined
       if (c) c[field]++
     })
