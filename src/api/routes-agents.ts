@@ -1,14 +1,14 @@
 /**
  * The agent API (docs/api-agents.md): what a spawned agent may do with its own token —
- * send as itself, read its inbox, list agents, follow a delivery it sent. The sender is always
- * the token's agent; a `from` in the body is ignored.
+ * send as itself, read its inbox, search what it could have seen, list agents, follow a delivery
+ * it sent. The sender is always the token's agent; a `from` in the body is ignored.
  */
 import { AGENT_INBOX_PAGE_DEFAULT, AGENT_INBOX_PAGE_MAX } from '../protocol/constants.js'
 import { ApiError, sendJson } from './reply.js'
 import type { RouteContext, Router } from './router.js'
 import { parseSend } from './schemas.js'
 import { readJson } from './validate.js'
-import { performSend } from './routes-messages.js'
+import { performSearch, performSend } from './routes-messages.js'
 
 function callingAgent(ctx: RouteContext): string {
   // server.ts only routes /api/agent/* with an authenticated agent
@@ -88,6 +88,7 @@ function delivery(ctx: RouteContext): void {
 export function registerAgentRoutes(r: Router): void {
   r.add('POST', '/api/agent/send', agentSend)
   r.add('GET', '/api/agent/inbox', inbox)
+  r.add('GET', '/api/agent/messages/search', (ctx) => performSearch(ctx, callingAgent(ctx)))
   r.add('GET', '/api/agent/agents', agents)
   r.add('GET', '/api/agent/deliveries/:id', delivery)
 }

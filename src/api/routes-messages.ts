@@ -1,8 +1,13 @@
-/** Messages: `POST /api/send`, `GET /api/threads`, `GET /api/history/stats` (api.md §4.12, §4.21). */
+/**
+ * Messages: `POST /api/send`, `GET /api/threads`, `GET /api/history/stats` (api.md §4.12, §4.21),
+ * and `GET /api/messages/search` (ours: full-text search over the on-disk history).
+ */
 import { NoRecipientError, type SendRequest } from '../supervisor/messaging.js'
+import { buildQuery, SEARCH_TERMS_MAX } from '../history/query.js'
+import { SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, type SearchResult } from '../history/search.js'
 import { ApiError, sendJson } from './reply.js'
 import type { RouteContext, Router } from './router.js'
-import { parseSend } from './schemas.js'
+import { parseSearchParams, parseSend } from './schemas.js'
 import { buildThreads } from './threads.js'
 import { readJson } from './validate.js'
 import { WORKSPACE_ID } from './workspace.js'
@@ -51,8 +56,44 @@ function historyStats(ctx: RouteContext): void {
   })
 }
 
+/**
+ * A message search for the API key (every message) or, with `agent`, for that agent (what it
+ * could have seen); shared by `/api/messages/search` and `/api/agent/messages/search`.
+ */
+export async function performSearch(ctx: RouteContext, agent: string | null): Promise<void> {
+  const p = parseSearchParams(ctx.url.searchParams)
+  const query = buildQuery(p)
+  if (query.terms.length > SEARCH_TERMS_MAX) throw new ApiError(400, 'invalid_request', `q has ${query.terms.length} terms; at most ${SEARCH_TERMS_MAX}`)
+  const limit = Math.min(p.limit ?? SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX)
+  let result: SearchResult
+  try {
+    result = agent === null ? await ctx.rt.history.search(query, limit) : await ctx.rt.history.searchAs(agent, query, limit)
+  } catch (err) {
+    throw new ApiError(503, 'search_unavailable', `search failed: ${(err as Error).message}`)
+  }
+  sendJson(ctx.res, 200, {
+    query: { q: p.q, terms: query.terms, from: query.from, to: query.to, channel: query.channel, limit },
+    messages: result.hits.map((h) => ({
+      seq: h.seq,
+      event_id: h.event_id,
+      from: h.from,
+      to: h.to,
+      body: h.body,
+      thread_id: h.thread_id,
+      at: new Date(h.at).toISOString(),
+      recipients: h.recipients
+    })),
+    count: result.hits.length,
+    truncated: result.truncated,
+    segments_scanned: result.segments_scanned,
+    segments_total: result.segments_total,
+    took_ms: Math.round(result.took_ms * 10) / 10
+  })
+}
+
 export function registerMessageRoutes(r: Router): void {
   r.add('POST', '/api/send', send)
+  r.add('GET', '/api/messages/search', (ctx) => performSearch(ctx, null))
   r.add('GET', '/api/threads', threads)
   r.add('GET', '/api/history/stats', historyStats)
 }

@@ -137,3 +137,32 @@ export function parseSend(body: unknown): SendRequest {
 
 export const inputSchema = z.object({ data: z.string() })
 export const resizeSchema = z.object({ rows: z.number().int().min(0).max(65_535), cols: z.number().int().min(0).max(65_535) })
+
+const searchSchema = z.object({
+  q: z.string().max(4096).default(''),
+  from: z.string().max(256).nullable().default(null),
+  to: z.string().max(256).nullable().default(null),
+  channel: z.string().max(256).nullable().default(null),
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be a positive integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1))
+    .nullable()
+    .default(null)
+})
+
+export interface SearchParams {
+  q: string
+  from: string | null
+  to: string | null
+  channel: string | null
+  /** null: the default. */
+  limit: number | null
+}
+
+/** `?q=&from=&to=&channel=&limit=` of a message search (a repeated parameter: the first wins). */
+export function parseSearchParams(params: URLSearchParams): SearchParams {
+  const pick = (k: string) => params.get(k) ?? undefined
+  return validate(searchSchema, { q: pick('q'), from: pick('from'), to: pick('to'), channel: pick('channel'), limit: pick('limit') }, 'B')
+}

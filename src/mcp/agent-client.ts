@@ -50,6 +50,14 @@ export class AgentClient {
     return this.#call('GET', `/api/agent/inbox${qs ? `?${qs}` : ''}`)
   }
 
+  /** Messages this agent could have seen that match (docs/api-agents.md, message search). */
+  search(params: { q?: string | undefined; from?: string | undefined; to?: string | undefined; channel?: string | undefined; limit?: number | undefined }): Promise<unknown> {
+    const q = new URLSearchParams()
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v))
+    const qs = q.toString()
+    return this.#call('GET', `/api/agent/messages/search${qs ? `?${qs}` : ''}`)
+  }
+
   agents(): Promise<unknown> {
     return this.#call('GET', '/api/agent/agents')
   }

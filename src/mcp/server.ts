@@ -87,6 +87,23 @@ export function createRelayMcpServer(client: AgentClient): McpServer {
   )
 
   server.registerTool(
+    'message_search',
+    {
+      description:
+        'Search what was said: messages you sent, received, or that were posted to your channels, newest first. ' +
+        'Every term of q must occur in the text (case-insensitive; "quoted phrase" is one term).',
+      inputSchema: {
+        q: z.string().optional().describe('words that must all occur in the message text'),
+        from: z.string().optional().describe('only messages from this agent'),
+        to: z.string().optional().describe('only direct messages to this agent'),
+        channel: z.string().optional().describe('only posts to this channel (with or without #)'),
+        limit: z.number().int().positive().max(500).optional().describe('at most this many (default 50)')
+      }
+    },
+    (args) => run(() => client.search(args))
+  )
+
+  server.registerTool(
     'agent_list',
     { description: 'List the running agents and their channels.', inputSchema: {} },
     () => run(() => client.agents())

@@ -3,11 +3,17 @@
  * through the broker (every `relay_inbound`), and per agent the messages addressed to it
  * (its inbox, for `GET /api/agent/inbox`). Fed only by the event stream, so it sees exactly
  * what `/ws` clients see, whatever path produced the message.
+ * Every message is also appended to the on-disk history (src/history/log.ts), which searches
+ * scan in the offload pool; `seq` continues from it across restarts.
  */
 import { AGENT_INBOX_MAX, MESSAGE_HISTORY_MAX } from '../protocol/constants.js'
 import type { Hub } from '../hub/types.js'
 import type { DeliveryTracker } from './delivery-tracker.js'
 import type { EventBus } from './events.js'
+import type { HistoryLog } from '../history/log.js'
+import type { OffloadPool } from '../offload/pool.js'
+import type { SearchQuery } from '../history/query.js'
+import { searchHistory, type SearchResult } from '../history/search.js'
 
 export interface HistoryEntry {
   /** Position in the broker's history, from 1; also the inbox cursor. */
@@ -39,6 +45,9 @@ export interface HistoryDeps {
   events: EventBus
   hub: Hub
   deliveries: DeliveryTracker
+  /** The on-disk history and the pool that searches it. */
+  log: HistoryLog
+  pool: OffloadPool
 }
 
 export class MessageHistory {
@@ -51,6 +60,7 @@ export class MessageHistory {
 
   constructor(deps: HistoryDeps) {
     this.#deps = deps
+    this.#seq = deps.log.lastSeq
     deps.events.subscribe((ev) => {
       if (ev.kind === 'relay_inbound') this.#onInbound(ev.event)
       else if (ev.kind === 'agent_released') this.#inboxes.delete(String(ev.event.name))
@@ -85,6 +95,22 @@ export class MessageHistory {
     return items.slice(lo, lo + limit)
   }
 
+  /** Everything on disk matching `query`, newest first (no scope: the API key sees it all). */
+  search(query: SearchQuery, limit: number): Promise<SearchResult> {
+    return searchHistory(this.#deps.log, this.#deps.pool, query, null, limit)
+  }
+
+  /** What `agent` could have seen: sent by it, addressed to it, or posted to a channel it is in. */
+  searchAs(agent: string, query: SearchQuery, limit: number): Promise<SearchResult> {
+    const channels = (this.#deps.hub.channelsOf(agent) ?? []).map((c) => c.trim().replace(/^#/, ''))
+    return searchHistory(this.#deps.log, this.#deps.pool, query, { agent, channels }, limit)
+  }
+
+  /** Writes what is still buffered and closes the file. */
+  close(): Promise<void> {
+    return this.#deps.log.close()
+  }
+
   #onInbound(ev: Record<string, unknown>): void {
     const event_id = String(ev.event_id ?? '')
     const from = String(ev.from ?? '')
@@ -108,6 +134,7 @@ export class MessageHistory {
       recipients: [...names].sort().map((name) => ({ name, delivery_id: byAgent.get(name) ?? null }))
     }
     this.#total++
+    this.#deps.log.append({ seq: entry.seq, event_id, from, to: target, body, thread_id, at: entry.at, recipients: entry.recipients.map((r) => r.name) })
     this.#entries.push(entry)
     if (this.#entries.length > MESSAGE_HISTORY_MAX) this.#entries.shift()
     this.#agentsSeen.add(from)

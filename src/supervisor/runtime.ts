@@ -22,6 +22,9 @@ import { MessageHistory } from './history.js'
 import type { BrokerPaths } from './paths.js'
 import { handleWorkerFrame } from './worker-frames.js'
 import { LoopMonitor } from './loop-monitor.js'
+import { join } from 'node:path'
+import { HistoryLog } from '../history/log.js'
+import { OffloadPool } from '../offload/pool.js'
 
 export interface RuntimeConfig {
   name: string
@@ -73,6 +76,8 @@ export class BrokerRuntime {
   readonly log: Logger
   /** The supervisor's own event-loop delay (`/api/metrics`). */
   readonly loop = new LoopMonitor()
+  /** Worker threads for work too heavy for this loop (history searches, journal compaction). */
+  readonly offload = new OffloadPool()
   readonly #stateFile: AsyncJsonFile
   url = ''
   lastLeaseRenewal = Date.now()
@@ -90,7 +95,8 @@ export class BrokerRuntime {
     // Tokens of the previous run's agents: a respawned agent keeps its identity.
     this.agentTokens.restore(readJson(config.paths.state))
     revokeTokensOnDeparture(this.events, this.agentTokens, (name) => this.agents.has(name))
-    this.history = new MessageHistory({ events: this.events, hub: this.hub, deliveries: this.deliveries })
+    const log = new HistoryLog(join(config.paths.root, 'history'), { onError: (err) => config.log.warn({ err }, 'could not append to the message history') })
+    this.history = new MessageHistory({ events: this.events, hub: this.hub, deliveries: this.deliveries, log, pool: this.offload })
   }
 
   start(url: string): void {
@@ -172,6 +178,8 @@ export class BrokerRuntime {
       await this.lifecycle.close()
       this.loop.stop()
       this.messaging.close()
+      await this.history.close()
+      await this.offload.close()
       await this.stateWritten()
       for (const fn of this.#onShutdown) fn()
     })()

@@ -53,10 +53,10 @@ describe('broker mcp round trip', { concurrency: 1 }, () => {
 
   const call = (c: Client, name: string, args: Record<string, unknown> = {}) => c.callTool({ name, arguments: args }) as Promise<ToolResult>
 
-  test('the server is "relaycast" with the six relay tools', async () => {
+  test('the server is "relaycast" with the seven relay tools', async () => {
     assert.equal(a.getServerVersion()?.name, 'relaycast')
     const names = (await a.listTools()).tools.map((t) => t.name).sort()
-    assert.deepEqual(names, ['agent_list', 'delivery_status', 'message_dm_send', 'message_inbox_check', 'message_post', 'message_reply'])
+    assert.deepEqual(names, ['agent_list', 'delivery_status', 'message_dm_send', 'message_inbox_check', 'message_post', 'message_reply', 'message_search'])
   })
 
   test('A sends a DM through the tool: relay_inbound, B reads the text, the delivery reaches verified', async () => {
@@ -102,6 +102,23 @@ describe('broker mcp round trip', { concurrency: 1 }, () => {
       assert.ok(bodies.includes('channel news') && bodies.includes('in the thread'), bodies.join(' | '))
       const again = (await call(b, 'message_inbox_check', { since: inbox.cursor })).structuredContent
       assert.deepEqual(again.messages, [])
+    } finally {
+      await b.close()
+    }
+  })
+
+  test('message_search finds what the agent could have seen, newest first, with filters', async () => {
+    const found = await call(a, 'message_search', { q: 'THROUGH mcp' })
+    assert.ok(!found.isError, JSON.stringify(found))
+    assert.deepEqual(found.structuredContent.messages.map((m: { body: string }) => m.body), ['hello b, from a through mcp'])
+    const news = (await call(a, 'message_search', { q: 'news', channel: 'general', from: 'a', limit: 5 })).structuredContent
+    assert.deepEqual(news.messages.map((m: { body: string; to: string }) => [m.body, m.to]), [['channel news', '#general']])
+    assert.equal((await call(a, 'message_search', { q: 'news', to: 'b' })).structuredContent.count, 0, 'a post is not a direct message')
+    // b's own search: only what b could have seen (all of these were sent to b)
+    const b = await mcpClient({ RELAY_BROKER_URL: broker.url, RELAY_AGENT_NAME: 'b', RELAY_AGENT_TOKEN: TOKEN_B })
+    try {
+      const seen = (await call(b, 'message_search', { q: 'thread' })).structuredContent
+      assert.deepEqual(seen.messages.map((m: { body: string }) => m.body), ['in the thread'])
     } finally {
       await b.close()
     }
