@@ -57,7 +57,7 @@ export class Messaging {
       open++
     }
     this.#journal = new DeliveryJournal(path)
-    this.#journal.compact(this.rt.deliveries.retained(), this.#modes())
+    this.#compactJournal()
     if (state.records.size > 0) this.rt.log.info({ restored: state.records.size, open }, 'delivery journal replayed')
   }
 
@@ -319,7 +319,14 @@ export class Messaging {
     }
     this.#dedup.purge(nowMs)
     this.#journal?.sync()
-    if (this.#journal?.needsCompaction) this.#journal.compact(this.rt.deliveries.retained(), this.#modes())
+    if (this.#journal?.needsCompaction) this.#compactJournal()
+  }
+
+  /** In the offload pool; the journal keeps taking lines meanwhile. */
+  #compactJournal(): void {
+    const journal = this.#journal
+    if (!journal || journal.compacting) return
+    journal.compactInPool(this.rt.offload, this.rt.deliveries.retained(), this.#modes()).catch((err: unknown) => this.rt.log.warn({ err }, 'delivery journal compaction failed; the journal stays as it was'))
   }
 
   close(): void {

@@ -1,0 +1,28 @@
+/**
+ * Pool task (src/offload/pool.ts): the heavy part of compacting the delivery journal. Replays the
+ * journal up to `upToBytes` (what was written when the compaction began), writes the deliveries
+ * named in `keep` (their journaled state, in that order) and the modes to `tmp`, and fsyncs it.
+ * The supervisor then appends the lines written meanwhile and renames (delivery-journal.ts).
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { compactedText, replayJournal, type CompactJournalTask } from '../src/supervisor/delivery-journal.js'
+import type { DeliveryRecord } from '../src/supervisor/delivery-tracker.js'
+
+export default function compactJournal(task: CompactJournalTask): { bytes: number; kept: number } {
+  const text = readFileSync(task.path).subarray(0, task.upToBytes).toString('utf8')
+  const { records } = replayJournal(text)
+  const kept: DeliveryRecord[] = []
+  for (const id of task.keep) {
+    const r = records.get(id)
+    if (r) kept.push(r)
+  }
+  const buf = Buffer.from(compactedText(kept, task.modes))
+  const fd = openSync(task.tmp, 'w', 0o600)
+  try {
+    writeSync(fd, buf)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  return { bytes: buf.length, kept: kept.length }
+}
