@@ -319,14 +319,12 @@ export class Messaging {
     }
     this.#dedup.purge(nowMs)
     this.#journal?.sync()
-    if (this.#journal?.needsCompaction) this.#compactJournal()
+    if (this.#journal?.needsCompaction && !this.#journal.compacting) this.#compactJournal()
   }
 
   /** In the offload pool; the journal keeps taking lines meanwhile. */
   #compactJournal(): void {
-    const journal = this.#journal
-    if (!journal || journal.compacting) return
-    journal.compactInPool(this.rt.offload, this.rt.deliveries.retained(), this.#modes()).catch((err: unknown) => this.rt.log.warn({ err }, 'delivery journal compaction failed; the journal stays as it was'))
+    this.#journal?.compactInPool(this.rt.offload, this.rt.deliveries.retained(), this.#modes()).catch((err: unknown) => this.rt.log.warn({ err }, 'journal compaction failed; the journal stays as it was'))
   }
 
   close(): void {
