@@ -15,7 +15,7 @@ import {
 } from '../protocol/frames.js'
 import { createLogger, type Logger } from '../protocol/log.js'
 import { flushAndExit } from '../pty/exit.js'
-import { formatRelayLine } from '../pty/inject.js'
+import { formatRelayLine } from '../child/relay-line.js'
 import type { HeadlessProvider, ProviderEvent, ProviderSession } from './provider.js'
 
 export interface HeadlessWorkerOptions {

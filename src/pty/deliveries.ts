@@ -27,6 +27,7 @@ import {
 import type { PayloadOf, RelayDelivery, WorkerToBrokerFrame, WorkerToBrokerType } from '../protocol/frames.js'
 import type { Logger } from '../protocol/log.js'
 import { DeliveryQueue, SeenDeliveries, type DeliveryStatusType, type StatusFrame } from './delivery-queue.js'
+import { localeIsUtf8, terminalInput, type TerminalMode } from '../child/terminal-text.js'
 import { formatInjection, type InjectionProfile, type ReminderEnv } from './inject.js'
 import type { Screen } from './screen.js'
 import { echoNeedle, echoTimeoutReason, screenShowsNeedle } from './verify.js'
@@ -56,6 +57,8 @@ export interface DeliveriesOptions {
   profileBusy: () => boolean
   /** Multi-line text is sent as a bracketed paste. */
   bracketedPaste: () => boolean
+  /** The CLI's locale is not UTF-8 (default: read from this process's environment, which the CLI inherits). */
+  asciiOnly?: () => boolean
   /** Sends buffered `worker_stream` output now (the output that proves a delivery goes first). */
   flushOutput: () => void
 }
@@ -209,16 +212,20 @@ export class Deliveries {
     const next = this.#queue.shift()
     if (!next) return
     const { text, relayLine } = formatInjection(next.d, this.#o.profile, this.#o.workerName(), this.#o.reminderEnv)
+    // Every typed byte goes through the one encoder: a paste or one line, no key but our Enter.
+    const mode: TerminalMode = { bracketedPaste: this.#o.bracketedPaste(), asciiOnly: this.#o.asciiOnly?.() ?? !localeIsUtf8(process.env) }
+    const typed = terminalInput(text, mode).bytes
+    const needle = echoNeedle(terminalInput(relayLine, mode).shown)
     const windowMs = this.#o.verifyWindowMs()
-    const active: Active = { ...next, phase: 'injecting', needle: echoNeedle(relayLine), marker: undefined, deadlineMs: 0, windowMs }
+    const active: Active = { ...next, phase: 'injecting', needle, marker: undefined, deadlineMs: 0, windowMs }
     this.#active = active
-    this.#inject(active, text).catch((err: unknown) => {
+    this.#inject(active, typed).catch((err: unknown) => {
       this.#o.log.error({ err, delivery_id: active.d.delivery_id }, 'injection failed')
       if (this.#active === active) this.#fail(active, 'queued', `injection failed: ${(err as Error).message}`)
     })
   }
 
-  async #inject(a: Active, text: string): Promise<void> {
+  async #inject(a: Active, typed: string): Promise<void> {
     const steer = a.d.injection_mode === 'steer'
     const drained = await this.#o.writer.run(async (write) => {
       // Mark the line the cursor is on once all earlier output is parsed: the echo appears at or after it.
@@ -230,7 +237,7 @@ export class Deliveries {
         write('\x1b\x1b')
         await sleep(STEER_ESC_DELAY_MS)
       }
-      write(this.#o.bracketedPaste() && text.includes('\n') ? `\x1b[200~${text}\x1b[201~` : text)
+      write(typed)
       await sleep(INJECT_ENTER_DELAY_MS)
       write('\r')
       return this.#o.writer.drain(PTY_WRITE_DRAIN_TIMEOUT_MS)

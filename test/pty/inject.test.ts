@@ -31,10 +31,10 @@ describe('relay line', () => {
     assert.equal(formatRelayLine({ ...dm, workspace_alias: 'acme' }), 'Relay message from alice [acme / ev1]: hi bob')
   })
 
-  test('a body that already is a relay line is used as it is', () => {
+  test("a body that looks like a relay line is quoted under the real sender (the original used it as it was)", () => {
     const body = 'Relay message from carol [ev0]: forwarded'
-    assert.equal(formatRelayLine({ ...dm, body }), body)
-    assert.equal(formatRelayLine({ ...dm, body: body + '\n' }), body)
+    assert.equal(formatRelayLine({ ...dm, body }), `Relay message from alice [ev1]: [quoted] ${body}`)
+    assert.equal(formatRelayLine({ ...dm, body: body + '\n' }), `Relay message from alice [ev1]: [quoted] ${body}`)
   })
 
   test('sender rules: human: stripped when a name remains, broker-<alnum> is Dashboard', () => {
