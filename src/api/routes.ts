@@ -8,7 +8,10 @@ import { agentView } from './views.js'
 import { ApiError, sendJson } from './reply.js'
 import { Router, type RouteContext } from './router.js'
 import { parseSpawn } from './schemas.js'
-import { readJson } from './validate.js'
+import { readJson, validate } from './validate.js'
+import { z } from 'zod'
+
+const shutdownSchema = z.object({ keep_agents: z.boolean().optional(), keepAgents: z.boolean().optional() }).passthrough()
 import { registerDeliveryRoutes } from './routes-deliveries.js'
 import { registerHealthRoutes } from './routes-health.js'
 import { registerAgentRoutes } from './routes-agents.js'
@@ -109,9 +112,16 @@ export function buildRouter(): Router {
       `{"events":[${replay.events.map((e) => e.json).join(',')}],"gap":${replay.gap},"oldestAvailable":${replay.gap ? replay.oldestAvailable : since}}`
     )
   })
-  r.add('POST', '/api/shutdown', (ctx) => {
-    sendJson(ctx.res, 200, { status: 'shutting_down' })
-    setImmediate(() => void ctx.rt.shutdown('api shutdown'))
+  r.add('POST', '/api/shutdown', async (ctx) => {
+    // `keep_agents` (or `keepAgents`): a planned hand-over — the agents keep running and the next
+    // broker on this state dir adopts them (durable brokers only: nobody can restart an ephemeral one).
+    const body = validate(shutdownSchema, (await readJson(ctx.req, 'B')) ?? {}, 'B')
+    const keepAgents = body.keep_agents ?? body.keepAgents ?? false
+    if (keepAgents && !ctx.rt.config.paths.durable) {
+      throw new ApiError(409, 'not_durable', 'keep_agents needs a durable broker (--persist or --state-dir): no later broker could adopt them', 'B')
+    }
+    sendJson(ctx.res, 200, { status: 'shutting_down', keep_agents: keepAgents })
+    setImmediate(() => void ctx.rt.shutdown('api shutdown', { keepAgents }))
   })
   r.add('GET', '/ws', notAnUpgrade)
   r.add('GET', '/api/input/:name/stream', notAnUpgrade)

@@ -1,4 +1,7 @@
-/** `broker init [--name S] [--channels CSV] [--api-port N] [--api-bind ADDR] [--persist] [--state-dir PATH]` */
+/**
+ * `broker init [--name S] [--channels CSV] [--api-port N] [--api-bind ADDR] [--persist] [--state-dir PATH]
+ *              [--keep-agents-on-sigterm]`
+ */
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { createLogger } from '../protocol/log.js'
@@ -6,10 +9,10 @@ import { createApiServer } from '../api/server.js'
 import { BrokerLock, LockHeldError } from '../supervisor/lock.js'
 import { resolveBrokerName, resolvePaths } from '../supervisor/paths.js'
 import { BrokerRuntime } from '../supervisor/runtime.js'
-import { removeFile, writeJsonAtomic } from '../supervisor/files.js'
-import { reapOrphans } from '../supervisor/orphans.js'
+import { readJson, removeFile, writeJsonAtomic } from '../supervisor/files.js'
+import { adoptSurvivors } from '../supervisor/adoption.js'
 import { readPreviousAgents } from '../supervisor/agent-records.js'
-import { OWNER_LEASE_ENV } from '../protocol/constants.js'
+import { ADOPT_WINDOW_ENV, OWNER_LEASE_ENV } from '../protocol/constants.js'
 import { flagNumber, flagString, parseArgs, UsageError } from './args.js'
 
 function csv(value: string | undefined): string[] {
@@ -20,12 +23,13 @@ function csv(value: string | undefined): string[] {
 }
 
 export async function runInitCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['name', 'channels', 'api-port', 'api-bind', 'state-dir'], ['persist'])
+  const args = parseArgs(argv, ['name', 'channels', 'api-port', 'api-bind', 'state-dir'], ['persist', 'keep-agents-on-sigterm'])
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`)
   const cwd = process.cwd()
   const name = resolveBrokerName(flagString(args, 'name'), cwd)
   const persist = args.flags.get('persist') === true
-  const port = flagNumber(args, 'api-port') ?? 0
+  const portFlag = flagNumber(args, 'api-port')
+  const port = portFlag ?? 0
   if (!Number.isInteger(port) || port > 65_535) throw new UsageError(`--api-port must be 0..65535`)
   const bind = flagString(args, 'api-bind') ?? '127.0.0.1'
   const channels = args.flags.has('channels') ? csv(flagString(args, 'channels')) : ['general']
@@ -42,11 +46,12 @@ export async function runInitCommand(argv: string[]): Promise<void> {
     }
     throw err
   }
-  // Startup order: lock → load state → reap orphans → bind API → print line → respawn agents → ready.
+  // Startup order: lock → load state → adopt surviving children, reap the rest → bind API →
+  // print line → respawn agents not adopted → ready.
   const previous = paths.durable ? readPreviousAgents(paths.state) : []
-  const reaped = await reapOrphans(paths.pids, log)
-  if (reaped.killed > 0) log.warn({ killed: reaped.killed, survivors: reaped.survivors.length }, 'processes of a previous run terminated')
+  const previousUrl = (readJson(paths.state) as { url?: unknown } | undefined)?.url
   const leaseMs = Number(process.env[OWNER_LEASE_ENV])
+  const adoptWindowMs = Number(process.env[ADOPT_WINDOW_ENV])
 
   const apiKey = process.env.RELAY_BROKER_API_KEY?.trim() || `br_${randomBytes(16).toString('hex')}`
   const defaultAgentChannels = csv(process.env.RELAY_DEFAULT_CHANNELS)
@@ -58,11 +63,19 @@ export async function runInitCommand(argv: string[]): Promise<void> {
     defaultAgentChannels: defaultAgentChannels.length > 0 ? defaultAgentChannels : ['general', 'engineering'],
     leaseEnabled: !persist,
     ...(Number.isFinite(leaseMs) && leaseMs > 0 ? { leaseMs } : {}),
+    ...(Number.isFinite(adoptWindowMs) && adoptWindowMs > 0 ? { adoptWindowMs } : {}),
+    keepAgentsOnSigterm: args.flags.get('keep-agents-on-sigterm') === true,
     cwd,
     log
   })
   // Deliveries of an earlier run on this state dir come back before anything else happens.
   rt.messaging.restore()
+  const { adopted, reaped } = await adoptSurvivors(rt, previous, log)
+  if (reaped.killed > 0) log.warn({ killed: reaped.killed, survivors: reaped.survivors.length }, 'processes of a previous run terminated')
+  if (adopted.length > 0) log.info({ adopted }, 'agents of the previous run adopted')
+  // Adopted CLIs were told the old URL (RELAY_BROKER_URL): listen there again when the port is free.
+  const oldPort = typeof previousUrl === 'string' ? Number(/:(\d+)$/.exec(previousUrl)?.[1]) : NaN
+  const preferredPort = portFlag === undefined && adopted.length > 0 && Number.isInteger(oldPort) ? oldPort : null
 
   const api = createApiServer(rt)
   // Handlers before the URL is printed: until one is installed, SIGTERM kills the process outright.
@@ -70,11 +83,23 @@ export async function runInitCommand(argv: string[]): Promise<void> {
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
   process.on('SIGHUP', onSignal)
-  try {
-    await new Promise<void>((resolve, reject) => {
+  const listen = (p: number) =>
+    new Promise<void>((resolve, reject) => {
       api.server.once('error', reject)
-      api.server.listen(port, bind, () => resolve())
+      api.server.listen(p, bind, () => {
+        api.server.removeListener('error', reject)
+        resolve()
+      })
     })
+  try {
+    if (preferredPort !== null) {
+      await listen(preferredPort).catch((err: Error) => {
+        log.warn({ port: preferredPort, err: err.message }, 'the previous API port is taken: adopted agents keep the old RELAY_BROKER_URL')
+        return listen(port)
+      })
+    } else {
+      await listen(port)
+    }
   } catch (err) {
     lock.release()
     process.stderr.write(`[agent-relay] error: failed to bind API on ${bind}:${port}: ${(err as Error).message}\n`)
@@ -86,8 +111,10 @@ export async function runInitCommand(argv: string[]): Promise<void> {
   writeJsonAtomic(paths.connection, { url, port: actualPort, api_key: apiKey, pid: process.pid, state_dir: paths.root })
   process.stdout.write(`[agent-relay] API listening on ${url}\n`)
   rt.start(url)
-  if (previous.length > 0) {
-    const { resumed, failed } = rt.lifecycle.resume(previous)
+  rt.saveState() // the URL, for the next broker that adopts these agents
+  const toRespawn = previous.filter((p) => !adopted.includes(p.name))
+  if (toRespawn.length > 0) {
+    const { resumed, failed } = rt.lifecycle.resume(toRespawn)
     log.info({ resumed, failed }, 'agents of the previous run respawned')
   }
   // Agents of the earlier run that did not come back: their open deliveries end now.

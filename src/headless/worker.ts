@@ -3,7 +3,7 @@
  * `broker pty`. Deliveries are queued and handed to the provider one turn at a time; each stage
  * is reported when the provider shows it happened (provider.ts), never ahead of it.
  */
-import { openWorkerChannel, type FrameChannel } from '../protocol/channel.js'
+import { WorkerLink } from '../protocol/worker-link.js'
 import { CLI_KILL_AFTER_TERM_MS, LAST_OUTPUT_CHARS } from '../protocol/constants.js'
 import type { FrameError } from '../protocol/errors.js'
 import {
@@ -28,8 +28,6 @@ export interface HeadlessWorkerOptions {
 /** Exit status of the child when the provider could not be started at all. */
 export const EXIT_PROVIDER_SPAWN_FAILED = 127
 
-type Channel = FrameChannel<BrokerToWorkerFrame, WorkerToBrokerFrame>
-
 interface Open {
   d: RelayDelivery
   requestId: string | null
@@ -40,7 +38,7 @@ interface Open {
 export class HeadlessWorker {
   readonly #o: HeadlessWorkerOptions
   readonly #log: Logger
-  readonly #channel: Channel
+  readonly #channel: WorkerLink
   readonly #session: ProviderSession
   #name: string | null
   #initRequestId: string | null = null
@@ -48,7 +46,9 @@ export class HeadlessWorker {
   #started = false
   #readySent = false
   #exiting = false
-  readonly #seen = new Set<string>()
+  /** Delivery ids this worker was given, with the last status it reported (answered again on a re-send). */
+  readonly #seen = new Map<string, { type: 'delivery_queued' | 'delivery_injected' | 'delivery_verified' | 'delivery_failed'; payload: unknown }>()
+  #cliPid: number | null = null
   readonly #queue: Open[] = []
   #active: Open | null = null
 
@@ -56,10 +56,21 @@ export class HeadlessWorker {
     this.#o = o
     this.#name = o.agentName
     this.#log = createLogger(`headless:${o.agentName ?? o.provider.name}`)
-    this.#channel = openWorkerChannel({
+    this.#channel = new WorkerLink({
       onFrame: (f) => this.#onFrame(f),
       onError: (err) => this.#onFrameError(err),
-      onEnd: () => void this.shutdown(CLI_KILL_AFTER_TERM_MS, 'stdin closed')
+      onEnd: () => void this.shutdown(CLI_KILL_AFTER_TERM_MS, 'stdin closed'),
+      onAbandoned: (ms) => void this.shutdown(CLI_KILL_AFTER_TERM_MS, `not adopted within ${ms} ms of losing the supervisor`),
+      selfState: () => ({
+        name: this.name,
+        cli_pid: this.#cliPid,
+        ready: this.#readySent,
+        busy: this.#active !== null || this.#queue.length > 0,
+        blocked: null
+      }),
+      onOrphaned: (ms) => this.#log.warn({ window_ms: ms }, 'supervisor gone: the provider keeps running; waiting to be adopted'),
+      onAdopted: (st) => this.#log.info({ downtime_ms: st.downtime_ms, buffered: st.buffered_frames }, 'adopted by a new supervisor'),
+      onRefused: (why) => this.#log.warn({ why }, 'adoption refused')
     })
     this.#session = o.provider.create({
       bin: o.bin,
@@ -76,13 +87,21 @@ export class HeadlessWorker {
   }
 
   start(): void {
-    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void this.shutdown(CLI_KILL_AFTER_TERM_MS, sig))
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void this.shutdown(CLI_KILL_AFTER_TERM_MS, sig))
+    process.on('SIGHUP', () => {
+      if (!this.#channel.orphaned) void this.shutdown(CLI_KILL_AFTER_TERM_MS, 'SIGHUP')
+    })
     this.#session.start()
     if (!this.#session.longLived) this.#started = true
     this.#maybeReady()
   }
 
   send<T extends WorkerToBrokerType>(type: T, payload: PayloadOf<WorkerToBrokerFrame, T>, requestId: string | null = null): void {
+    if (type === 'delivery_queued' || type === 'delivery_injected' || type === 'delivery_verified' || type === 'delivery_failed') {
+      const id = (payload as { delivery_id: string }).delivery_id
+      const prev = this.#seen.get(id)
+      if (!(prev?.type === 'delivery_verified' && type === 'delivery_failed')) this.#seen.set(id, { type, payload })
+    }
     try {
       this.#channel.send(type, payload as never, requestId)
     } catch (err) {
@@ -94,6 +113,7 @@ export class HeadlessWorker {
   async shutdown(graceMs: number, reason: string): Promise<void> {
     if (this.#exiting) return
     this.#exiting = true
+    this.#channel.stopping()
     this.#log.info({ reason, grace_ms: graceMs }, 'shutting down the provider')
     const status = await this.#session.stop(graceMs)
     this.#failAll('worker shut down before the delivery completed')
@@ -113,6 +133,7 @@ export class HeadlessWorker {
     switch (frame.type) {
       case 'init_worker':
         if (this.#name === null && frame.payload.agent.name) this.#name = frame.payload.agent.name
+        this.#channel.configure(frame.payload.adoption)
         this.#initRequestId = rid
         this.#initReceived = true
         this.#maybeReady()
@@ -132,6 +153,7 @@ export class HeadlessWorker {
       case 'resize_pty':
       case 'write_pty':
       case 'set_model':
+      case 'adopt_worker':
         this.send('worker_error', { code: 'unsupported_runtime', message: `${frame.type} is not supported by a headless agent`, retryable: false }, rid)
         return
     }
@@ -156,8 +178,12 @@ export class HeadlessWorker {
       this.send('delivery_failed', { ...this.#ref(d), reason: 'worker is shutting down', stage: 'queued' }, requestId)
       return
     }
-    if (this.#seen.has(d.delivery_id)) return // a re-send of what this worker already holds
-    this.#seen.add(d.delivery_id)
+    const last = this.#seen.get(d.delivery_id)
+    if (last) {
+      // A re-send (e.g. by a supervisor that adopted this worker): its last status again, never a second turn.
+      this.send(last.type, last.payload as never, requestId)
+      return
+    }
     this.#queue.push({ d, requestId, accepted: false, verified: false })
     this.send('delivery_queued', this.#stamp(d), requestId)
     this.#pump()
@@ -178,6 +204,7 @@ export class HeadlessWorker {
   #onProvider(ev: ProviderEvent): void {
     switch (ev.kind) {
       case 'process_started':
+        this.#cliPid = ev.pid
         this.send('worker_started', { cli_pid: ev.pid, rows: 0, cols: 0 })
         if (!this.#started) {
           this.#started = true

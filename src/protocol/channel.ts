@@ -25,6 +25,8 @@ export interface ChannelOptions<In, Out> {
   onError: (err: FrameError) => void
   /** The input stream ended (the peer closed its side or died). */
   onEnd: () => void
+  /** Writing failed (EPIPE: the peer is gone). */
+  onOutputError?: () => void
   maxFrameBytes?: number
 }
 
@@ -33,6 +35,7 @@ export class FrameChannel<In, Out extends { type: string; payload: unknown }> {
   readonly #outSchema: z.ZodType<Out>
   readonly #decoder: FrameDecoder<In>
   #closed = false
+  #inputDetached = false
 
   constructor(opts: ChannelOptions<In, Out>) {
     this.#output = opts.output
@@ -44,14 +47,20 @@ export class FrameChannel<In, Out extends { type: string; payload: unknown }> {
       onError: opts.onError,
       ...(opts.maxFrameBytes !== undefined ? { maxFrameBytes: opts.maxFrameBytes } : {})
     })
-    opts.input.on('data', (chunk: Buffer) => this.#decoder.push(chunk))
+    opts.input.on('data', (chunk: Buffer) => {
+      if (!this.#inputDetached) this.#decoder.push(chunk)
+    })
     opts.input.on('end', () => {
+      if (this.#inputDetached) return
       this.#decoder.end()
       opts.onEnd()
     })
-    opts.input.on('error', () => opts.onEnd())
+    opts.input.on('error', () => {
+      if (!this.#inputDetached) opts.onEnd()
+    })
     opts.output.on('error', () => {
       this.#closed = true
+      opts.onOutputError?.()
     })
   }
 
@@ -69,6 +78,12 @@ export class FrameChannel<In, Out extends { type: string; payload: unknown }> {
    * (channel closed); never blocks. An invalid frame is a programming error and throws.
    */
   send<T extends Out['type']>(type: T, payload: Extract<Out, { type: T }>['payload'], requestId: string | null = null): boolean {
+    const bytes = this.encode(type, payload, requestId)
+    return this.writeEncoded(bytes)
+  }
+
+  /** Validates and encodes one frame without sending it (an invalid frame throws, as in `send`). */
+  encode<T extends Out['type']>(type: T, payload: Extract<Out, { type: T }>['payload'], requestId: string | null = null): Buffer {
     const frame = envelope(type, payload, requestId)
     const checked = this.#outSchema.safeParse(frame)
     if (!checked.success) {
@@ -77,9 +92,31 @@ export class FrameChannel<In, Out extends { type: string; payload: unknown }> {
         requestId
       })
     }
+    return encodeFrame(checked.data)
+  }
+
+  /** Writes a frame `encode` made; false when the channel is closed. */
+  writeEncoded(bytes: Buffer): boolean {
     if (this.closed) return false
-    this.#output.write(encodeFrame(checked.data))
+    this.#output.write(bytes)
     return true
+  }
+
+  /** Resolves once everything written so far was handed to the OS (or after `timeoutMs`). */
+  drain(timeoutMs: number): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, timeoutMs)
+      this.#output.write('', () => {
+        clearTimeout(t)
+        resolve()
+      })
+    })
+  }
+
+  /** Stops reading: later input is ignored. */
+  detachInput(): void {
+    this.#inputDetached = true
   }
 
   close(): void {
@@ -93,14 +130,19 @@ export class FrameChannel<In, Out extends { type: string; payload: unknown }> {
  * The child's end of the frame channel: broker→worker frames on stdin, worker→broker frames on
  * stdout (and nothing else may write to stdout). Both `broker pty` and `broker headless` use it.
  */
-export function openWorkerChannel(handlers: {
-  onFrame: (frame: BrokerToWorkerFrame) => void
-  onError: (err: FrameError) => void
-  onEnd: () => void
-}): FrameChannel<BrokerToWorkerFrame, WorkerToBrokerFrame> {
+export function openWorkerChannel(
+  handlers: {
+    onFrame: (frame: BrokerToWorkerFrame) => void
+    onError: (err: FrameError) => void
+    onEnd: () => void
+    onOutputError?: () => void
+  },
+  input: Readable = process.stdin,
+  output: Writable = process.stdout
+): FrameChannel<BrokerToWorkerFrame, WorkerToBrokerFrame> {
   return new FrameChannel<BrokerToWorkerFrame, WorkerToBrokerFrame>({
-    input: process.stdin,
-    output: process.stdout,
+    input,
+    output,
     inSchema: brokerToWorkerSchema,
     inTypes: BROKER_TO_WORKER_TYPES,
     outSchema: workerToBrokerSchema,

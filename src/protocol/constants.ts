@@ -191,3 +191,21 @@ export const DELIVERY_MAX_ATTEMPTS = 10
 export const PARSED_TICK_MIN_INTERVAL_MS = 10
 /** After a child exits: longest time spent killing and waiting out what is left of its process tree. */
 export const WORKER_TREE_SWEEP_MAX_MS = 1_000
+
+// ── adoption (children outliving their supervisor) ─────────────────────────
+/** How long a child of a durable broker (--persist / --state-dir) waits to be adopted after losing its supervisor. */
+export const ADOPT_WINDOW_DURABLE_MS = 600_000
+/** The same for an ephemeral broker (nobody can restart on its fresh temp dir): short, then the child exits. */
+export const ADOPT_WINDOW_EPHEMERAL_MS = 10_000
+/** Env var overriding both windows (tests); read by the supervisor when it starts a child. */
+export const ADOPT_WINDOW_ENV = 'RELAY_ADOPT_WINDOW_MS'
+/** Bytes of outgoing frames an orphaned child buffers; beyond it output (`worker_stream`) is dropped first. */
+export const ORPHAN_BUFFER_MAX_BYTES = 4 * 1024 * 1024
+/** A starting supervisor retries connecting to a live child's adoption socket for this long. */
+export const ADOPT_CONNECT_WAIT_MS = 3_000
+/** Longest wait for a child's `worker_adopted` after `adopt_worker`. */
+export const ADOPT_HANDSHAKE_TIMEOUT_MS = 3_000
+/** An adopted child whose socket closed is waited out this long before its tree is killed. */
+export const ADOPTED_EXIT_WAIT_MS = 2_000
+/** Poll interval while waiting for an adopted (not our child) process to disappear. */
+export const ADOPTED_EXIT_POLL_MS = 25

@@ -60,6 +60,34 @@ export const relayDeliverySchema = z.object({
 const deliveryRef = { delivery_id: z.string(), event_id: z.string() }
 const deliveryStamp = { ...deliveryRef, worker_name: z.string(), timestamp: z.number() }
 
+export const adoptionSchema = z.object({
+  socket_path: z.string().min(1),
+  secret: z.string().min(16),
+  window_ms: z.number().int().positive()
+})
+
+/** What an orphaned child did and is, told to the supervisor that adopts it (`worker_adopted`). */
+export const adoptedStateSchema = z.object({
+  name: z.string(),
+  cli_pid: z.number().int().nullable(),
+  /** The CLI is ready (`worker_ready` was sent or would have been). */
+  ready: z.boolean(),
+  /** Deliveries waiting or in flight in the child. */
+  busy: z.boolean(),
+  blocked: z.string().nullable(),
+  /** How long the child was without a supervisor. */
+  downtime_ms: z.number().int().nonnegative(),
+  /** Deliveries typed / verified / failed while it was alone (their frames follow, buffered). */
+  injected_alone: z.array(z.string()),
+  verified_alone: z.array(z.string()),
+  failed_alone: z.array(z.string()),
+  /** Frames buffered while alone, sent right after this one; `dropped_frames` did not fit the buffer. */
+  buffered_frames: z.number().int().nonnegative(),
+  dropped_frames: z.number().int().nonnegative(),
+  /** The screen's last lines (pty children). */
+  screen_tail: z.string().optional()
+})
+
 // ── broker → worker ──────────────────────────────────────────────────────────
 
 function frame<T extends string, P extends z.ZodType>(type: T, payload: P) {
@@ -75,7 +103,13 @@ export const brokerToWorkerSchema = z.discriminatedUnion('type', [
        * Append-only file where the child records, durably and before typing, which deliveries
        * it injected and which it verified; it survives the child and the supervisor.
        */
-      facts_path: z.string().nullable().optional()
+      facts_path: z.string().nullable().optional(),
+      /**
+       * Where and how this child waits to be adopted if it loses its stdio without being asked
+       * to stop (its supervisor died): a Unix socket it opens then, the secret an adopter must
+       * present, and how long it waits before stopping its CLI and exiting.
+       */
+      adoption: adoptionSchema.nullable().optional()
     })
   ),
   frame('deliver_relay', relayDeliverySchema),
@@ -84,7 +118,9 @@ export const brokerToWorkerSchema = z.discriminatedUnion('type', [
   frame('snapshot_pty', z.object({ format: z.string() })),
   frame('write_pty', z.object({ data: z.string() })),
   frame('set_model', z.object({ model: z.string().min(1) })),
-  frame('ping', z.object({ ts_ms: z.number() }))
+  frame('ping', z.object({ ts_ms: z.number() })),
+  /** First frame on an adoption socket: the new supervisor proves it knows the child's secret. */
+  frame('adopt_worker', z.object({ secret: z.string().min(1), broker_pid: z.number().int() }))
 ])
 
 // ── worker → broker ──────────────────────────────────────────────────────────
@@ -164,7 +200,9 @@ export const workerToBrokerSchema = z.discriminatedUnion('type', [
    * The CLI cannot take input (a login or auth wall): it is not ready and will not become ready
    * by itself. `worker_ready` may still follow if the screen changes (someone logged in).
    */
-  frame('worker_blocked', z.object({ reason: z.string() }))
+  frame('worker_blocked', z.object({ reason: z.string() })),
+  /** Answer to a valid `adopt_worker`: the child's state; its buffered frames follow. */
+  frame('worker_adopted', adoptedStateSchema)
 ])
 
 export type BrokerToWorkerFrame = z.infer<typeof brokerToWorkerSchema>
@@ -179,6 +217,8 @@ export type RestartPolicy = z.infer<typeof restartPolicySchema>
 export type InjectionMode = z.infer<typeof injectionModeSchema>
 export type WorkerErrorPayload = z.infer<typeof workerErrorPayloadSchema>
 export type SnapshotPayload = z.infer<typeof snapshotPayloadSchema>
+export type Adoption = z.infer<typeof adoptionSchema>
+export type AdoptedState = z.infer<typeof adoptedStateSchema>
 
 /** Frame type names of each direction, for exhaustive tests and `unknown_type` errors. */
 export const BROKER_TO_WORKER_TYPES: readonly string[] = brokerToWorkerSchema.options.map((o) => o.shape.type.value)

@@ -14,17 +14,9 @@ export function exitStatusFor(code: number | null, signal: number | null): numbe
   return code ?? 1
 }
 
-/** Waits (bounded) until stdout has taken every frame written so far, closes the channel, exits. */
-export async function flushAndExit(channel: { closed: boolean; close(): void }, status: number): Promise<never> {
-  if (!channel.closed) {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, PTY_EXIT_FLUSH_TIMEOUT_MS)
-      process.stdout.write('', () => {
-        clearTimeout(t)
-        resolve()
-      })
-    })
-  }
+/** Waits (bounded) until the frame channel has taken every frame written so far, closes it, exits. */
+export async function flushAndExit(channel: { closed: boolean; close(): void; drain(timeoutMs: number): Promise<void> }, status: number): Promise<never> {
+  if (!channel.closed) await channel.drain(PTY_EXIT_FLUSH_TIMEOUT_MS)
   channel.close()
   process.exit(status)
 }

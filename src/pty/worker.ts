@@ -4,7 +4,7 @@
  * lifecycle (CLI exit, shutdown, signals).
  */
 import pty, { type IPty } from 'node-pty'
-import { openWorkerChannel, type FrameChannel } from '../protocol/channel.js'
+import { WorkerLink, type WorkerSelfState } from '../protocol/worker-link.js'
 import {
   CLI_EXIT_WAIT_AFTER_KILL_MS,
   CLI_KILL_AFTER_TERM_MS,
@@ -20,8 +20,7 @@ import {
 } from '../protocol/constants.js'
 import type { FrameError } from '../protocol/errors.js'
 import {
-  type BrokerToWorkerFrame,
-  type WorkerToBrokerFrame
+  type BrokerToWorkerFrame
 } from '../protocol/frames.js'
 import { createLogger, type Logger } from '../protocol/log.js'
 import { cliEnv, resolveCli, signalGroup } from './cli-process.js'
@@ -49,12 +48,10 @@ export interface PtyWorkerOptions {
 
 const DEFAULT_WORKER_NAME = 'pty-worker'
 
-type Channel = FrameChannel<BrokerToWorkerFrame, WorkerToBrokerFrame>
-
 export class PtyWorker {
   readonly #opts: PtyWorkerOptions
   readonly #log: Logger
-  readonly #channel: Channel
+  readonly #channel: WorkerLink
   readonly #idleThresholdMs: number
   readonly #profile: CliProfile
   /** The profile's injection choices; the MCP reminder is dropped when the spawn skipped the relay wiring. */
@@ -76,6 +73,8 @@ export class PtyWorker {
   #readiness: ReadinessTracker | null = null
   #terminal: TerminalParts | null = null
   #readySent = false
+  /** The login/auth wall last reported (`worker_blocked`), until the CLI is ready. */
+  #blocked: string | null = null
   #shuttingDown = false
   #exiting = false
   #protocolLost = false
@@ -88,11 +87,28 @@ export class PtyWorker {
     this.#idleThresholdMs = (opts.idleThresholdSecs ?? IDLE_THRESHOLD_DEFAULT_SECS) * 1000
     this.#profile = profileFor(opts.cli)
     this.#injection = { ...this.#profile.injection }
-    this.#channel = openWorkerChannel({
+    this.#channel = new WorkerLink({
       onFrame: (frame) => this.#onFrame(frame),
       onError: (err) => this.#onFrameError(err),
-      onEnd: () => this.shutdown(CLI_KILL_AFTER_TERM_MS, 'stdin closed')
+      onEnd: () => this.shutdown(CLI_KILL_AFTER_TERM_MS, 'stdin closed'),
+      onAbandoned: (ms) => this.shutdown(CLI_KILL_AFTER_TERM_MS, `not adopted within ${ms} ms of losing the supervisor`),
+      selfState: () => this.#selfState(),
+      onOrphaned: (ms) => this.#log.warn({ window_ms: ms }, 'supervisor gone: the cli keeps running; waiting to be adopted'),
+      onAdopted: (st) => this.#log.info({ downtime_ms: st.downtime_ms, buffered: st.buffered_frames, dropped: st.dropped_frames }, 'adopted by a new supervisor'),
+      onRefused: (why) => this.#log.warn({ why }, 'adoption refused')
     })
+  }
+
+  #selfState(): WorkerSelfState {
+    const tail = this.#screen?.tailText(LAST_OUTPUT_CHARS)
+    return {
+      name: this.name,
+      cli_pid: this.#pty?.pid ?? null,
+      ready: this.#readySent,
+      busy: (this.#deliveries?.pending ?? 0) > 0 || (this.#screen !== null && this.#profileBusy()),
+      blocked: this.#blocked,
+      ...(tail ? { screen_tail: tail } : {})
+    }
   }
 
   readonly send: SendFrame = (type, payload, requestId = null) => {
@@ -109,9 +125,14 @@ export class PtyWorker {
 
   /** Spawns the CLI and starts the loops. Resolves once running (exit is handled by events). */
   async start(): Promise<void> {
-    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       process.on(sig, () => this.shutdown(CLI_KILL_AFTER_TERM_MS, sig))
     }
+    // A hang-up is not a reason to stop while the agent waits for a new supervisor.
+    process.on('SIGHUP', () => {
+      if (this.#channel.orphaned) this.#log.warn('SIGHUP ignored while waiting to be adopted')
+      else this.shutdown(CLI_KILL_AFTER_TERM_MS, 'SIGHUP')
+    })
     process.on('uncaughtException', (err) => this.#crash(err))
     process.on('unhandledRejection', (err) => this.#crash(err))
 
@@ -183,6 +204,7 @@ export class PtyWorker {
   shutdown(graceMs: number, reason: string): void {
     if (this.#shuttingDown || this.#exiting) return
     this.#shuttingDown = true
+    this.#channel.stopping()
     const p = this.#pty
     if (!p) return void this.#finish(this.#protocolLost ? EXIT_PROTOCOL_ERROR : 0)
     this.#log.info({ reason, grace_ms: graceMs }, 'shutting down the cli')
@@ -230,6 +252,7 @@ export class PtyWorker {
       const blocked = this.#readiness!.takeBlocked()
       if (blocked !== null) {
         this.#log.warn({ reason: blocked }, 'cli blocked')
+        this.#blocked = blocked
         this.send('worker_blocked', { reason: blocked })
       }
     }
@@ -247,6 +270,7 @@ export class PtyWorker {
     const reason = this.#readiness?.reason ?? null
     if (this.#readySent || !this.#initReceived || reason === null || this.#exiting) return
     this.#readySent = true
+    this.#blocked = null
     this.#stream?.flush() // the output that made the CLI look ready goes first
     this.send('worker_ready', { name: this.name, runtime: 'pty', reason }, this.#initRequestId)
     this.#deliveries?.setReady()
@@ -269,6 +293,7 @@ export class PtyWorker {
         if (this.#name === null && agent.name) this.#name = agent.name
         if (agent.verify_window_secs) this.#verifyWindowMs = agent.verify_window_secs * 1000
         if (agent.skip_relay_prompt) this.#injection.reminder = 'none'
+        this.#channel.configure(frame.payload.adoption)
         if (frame.payload.facts_path && !this.#facts) {
           try {
             this.#facts = new FactsStore(frame.payload.facts_path)
@@ -298,6 +323,10 @@ export class PtyWorker {
         return
       case 'ping':
         this.send('pong', { ts_ms: frame.payload.ts_ms }, rid)
+        return
+      case 'adopt_worker':
+        // Only meaningful as the first frame on an adoption socket (worker-link.ts answers it there).
+        this.send('worker_error', { code: 'unexpected_frame', message: 'adopt_worker on a live channel', retryable: false }, rid)
         return
     }
   }

@@ -13,12 +13,15 @@
  * Each crash is recorded in the crash insights; each child is in the PID journal while alive.
  */
 import { join } from 'node:path'
+import type { Socket } from 'node:net'
+import { ADOPT_WINDOW_DURABLE_MS, ADOPT_WINDOW_EPHEMERAL_MS } from '../protocol/constants.js'
+import { adoptionFor } from './adoption-files.js'
 import { WorkerHandle, type ExitInfo } from './worker-handle.js'
 import { childEnv, prepareSpawn, SpawnError, type PreparedSpawn, type SpawnRequest } from './agent-spec.js'
 import { newId } from './delivery-tracker.js'
 import type { AgentEntry, BrokerRuntime } from './runtime.js'
 import { RestartTracker, type RestartDecision } from './restart-policy.js'
-import { PidJournal } from './pid-journal.js'
+import { PidJournal, type PidEntry } from './pid-journal.js'
 import { CrashInsights } from './crash-insights.js'
 import { SupervisionMetrics } from './metrics.js'
 import type { AgentRecord, PreviousAgent } from './agent-records.js'
@@ -93,6 +96,76 @@ export class AgentLifecycle {
     return { resumed, failed }
   }
 
+  /** How long this broker's children wait to be adopted after losing it. */
+  get adoptWindowMs(): number {
+    return this.rt.config.adoptWindowMs ?? (this.rt.config.paths.durable ? ADOPT_WINDOW_DURABLE_MS : ADOPT_WINDOW_EPHEMERAL_MS)
+  }
+
+  /**
+   * Takes back an agent of a previous run whose child survived it: same name, channels, token,
+   * mailbox, child and CLI process. The child is reached on its adoption socket (already
+   * connected: `socket`); it reports its state and the frames it buffered, and the agent's open
+   * deliveries are handed to it again (it answers a delivery it already handled with the status
+   * it reached, so nothing is typed twice). False when the child refused or did not answer: the
+   * caller kills what is left of it and respawns the agent.
+   */
+  async adopt(p: PreviousAgent, e: PidEntry, socket: Socket): Promise<boolean> {
+    let prepared: PreparedSpawn
+    try {
+      prepared = prepareSpawn(p.request, this.rt.config.cwd, this.rt.config.defaultAgentChannels)
+    } catch (err) {
+      socket.destroy()
+      this.rt.log.warn({ agent: p.name, err }, 'cannot adopt: the recorded spawn request no longer validates')
+      return false
+    }
+    const handle = this.#newHandle(p.request, prepared, { marker: e.env_marker, startedAt: e.started_at })
+    handle.adoption = { socket_path: e.adopt_socket!, secret: e.adopt_secret!, window_ms: this.adoptWindowMs }
+    const sup: Supervised = { req: p.request, parent: p.parent, tracker: new RestartTracker(p.request.restart_policy), restartTimer: null, taskDeliveryId: p.taskDeliveryId }
+    // Registered before the handshake: the frames the child buffered follow its answer at once.
+    this.#sup.set(p.name, sup)
+    const entry: AgentEntry = { handle, parent: p.parent, lastActivityAt: Date.now(), idle: false, releasing: false }
+    this.rt.agents.set(p.name, entry)
+    this.rt.hub.join(p.name, prepared.spec.channels)
+    this.journal.put({ ...e, broker_pid: process.pid })
+    let state
+    try {
+      state = await handle.adopt(socket, {
+        pid: e.worker_pid,
+        startTicks: e.worker_start_ticks,
+        cliPid: e.cli_pid,
+        cliStartTicks: e.cli_start_ticks,
+        socketPath: e.adopt_socket!,
+        secret: e.adopt_secret!
+      })
+    } catch (err) {
+      this.rt.log.warn({ agent: p.name, pid: e.worker_pid, err: (err as Error).message }, 'adoption failed')
+      socket.destroy()
+      this.rt.agents.delete(p.name)
+      this.rt.hub.leave(p.name)
+      this.#sup.delete(p.name)
+      this.journal.remove(e.env_marker)
+      return false
+    }
+    if (state.blocked) entry.blockedReason = state.blocked
+    if (state.cli_pid !== null && state.cli_pid !== e.cli_pid) this.journal.update(e.env_marker, { cli_pid: state.cli_pid, cli_start_ticks: handle.cliStartTicks })
+    const downtimeMs = state.downtime_ms
+    this.rt.log.info(
+      { agent: p.name, pid: handle.pid, cli_pid: handle.cliPid, downtime_ms: downtimeMs, ready: state.ready, busy: state.busy, buffered: state.buffered_frames, dropped: state.dropped_frames, typed_alone: state.injected_alone.length },
+      'agent adopted'
+    )
+    this.rt.emit({ kind: 'agent_adopted', name: p.name, pid: handle.pid ?? 0, cli_pid: handle.cliPid ?? 0, downtime_ms: downtimeMs })
+    if (state.ready) this.rt.emit({ kind: 'worker_ready', name: p.name, runtime: handle.spec.runtime, provider: handle.spec.provider ?? null, cli: handle.spec.cli, model: handle.spec.model ?? null })
+    this.rt.messaging.onAgentStarted(p.name)
+    this.rt.saveState()
+    return true
+  }
+
+  /** Planned hand-over: every child is left running (and stays in the PID journal) for the next supervisor. */
+  detachAll(): void {
+    for (const sup of this.#sup.values()) if (sup.restartTimer) clearTimeout(sup.restartTimer)
+    for (const entry of this.rt.agents.values()) entry.handle.detach()
+  }
+
   /** The agent's API token (kept across restarts); a bad caller-chosen token is a 400. */
   #agentToken(req: SpawnRequest): string {
     try {
@@ -102,8 +175,8 @@ export class AgentLifecycle {
     }
   }
 
-  #startChild(req: SpawnRequest, prepared: PreparedSpawn): WorkerHandle {
-    const handle = new WorkerHandle({
+  #newHandle(req: SpawnRequest, prepared: PreparedSpawn, adopted: { marker?: string; startedAt?: number } = {}): WorkerHandle {
+    return new WorkerHandle({
       spec: prepared.spec,
       argv: prepared.argv,
       cwd: prepared.cwd,
@@ -114,13 +187,20 @@ export class AgentLifecycle {
       onExit: (h, info) => this.rt.dispatch({ type: 'worker_exit', handle: h, info }),
       onStarted: (h) => this.journal.update(h.marker, { cli_pid: h.cliPid, cli_start_ticks: h.cliStartTicks }),
       onReady: (h) => this.metrics.onReady(h.name),
-      onCongestion: (h, congested, backlog) => this.#onCongestion(h, congested, backlog)
+      onCongestion: (h, congested, backlog) => this.#onCongestion(h, congested, backlog),
+      ...adopted
     })
+  }
+
+  #startChild(req: SpawnRequest, prepared: PreparedSpawn): WorkerHandle {
+    const handle = this.#newHandle(req, prepared)
     try {
       handle.start()
     } catch (err) {
       throw new SpawnError('spawn_failed', `failed to start worker for '${req.name}': ${(err as Error).message}`, 500)
     }
+    const where = adoptionFor(this.rt.config.paths.root)
+    handle.adoption = { ...where, window_ms: this.adoptWindowMs }
     this.journal.put({
       agent: req.name,
       env_marker: handle.marker,
@@ -129,14 +209,16 @@ export class AgentLifecycle {
       cli_pid: null,
       cli_start_ticks: null,
       broker_pid: process.pid,
-      started_at: handle.startedAt
+      started_at: handle.startedAt,
+      adopt_socket: where.socket_path,
+      adopt_secret: where.secret
     })
     this.metrics.onSpawn(req.name)
     return handle
   }
 
   #initChild(handle: WorkerHandle): void {
-    handle.send('init_worker', { agent: handle.spec, facts_path: this.rt.messaging.factsPath(handle.name) })
+    handle.send('init_worker', { agent: handle.spec, facts_path: this.rt.messaging.factsPath(handle.name), adoption: handle.adoption })
     this.rt.messaging.onAgentStarted(handle.name)
   }
 

@@ -3,10 +3,11 @@
  *
  * After a supervisor crash its `broker pty` children normally exit on stdin EOF and take their
  * CLI's group with them — but a child that is stopped or wedged does not, a CLI that ignores
- * SIGHUP may linger, and a CLI's own descendants may have left its group. Everything the PID
- * journal names (by pid + start time, group, session and environment marker) is terminated:
- * SIGTERM, then SIGKILL, and we wait until it is gone. Nothing is re-adopted (a child's frame
- * channel died with its supervisor); the agents are respawned from `state.json` afterwards.
+ * SIGHUP may linger, and a CLI's own descendants may have left its group. Since children wait
+ * to be adopted (adoption.ts), only the ones that cannot be are reaped here: everything such a
+ * journal entry names (by pid + start time, group, session and environment marker) is
+ * terminated: SIGTERM, then SIGKILL, and we wait until it is gone. Those agents are respawned
+ * from `state.json` afterwards.
  */
 import type { Logger } from 'pino'
 import { ORPHAN_GONE_WAIT_MS, ORPHAN_KILL_AFTER_TERM_MS } from '../protocol/constants.js'
@@ -53,7 +54,13 @@ async function waitGone(entries: readonly PidEntry[], ms: number): Promise<numbe
 
 /** Terminates every process of a previous run named in the journal, then empties the journal. */
 export async function reapOrphans(journalPath: string, log: Logger): Promise<ReapResult> {
-  const entries = readPidJournal(journalPath)
+  const result = await reapEntries(readPidJournal(journalPath), log)
+  writeJsonAtomic(journalPath, { children: [] })
+  return result
+}
+
+/** Terminates every process these journal entries name and waits until they are gone. */
+export async function reapEntries(entries: readonly PidEntry[], log: Logger): Promise<ReapResult> {
   if (entries.length === 0) return { entries: 0, killed: 0, survivors: [] }
   const found = findAll(entries)
   let survivors: number[] = []
@@ -69,6 +76,5 @@ export async function reapOrphans(journalPath: string, log: Logger): Promise<Rea
     }
     if (survivors.length > 0) log.error({ pids: survivors }, 'processes of a previous run survived SIGKILL')
   }
-  writeJsonAtomic(journalPath, { children: [] })
   return { entries: entries.length, killed: found.length, survivors }
 }

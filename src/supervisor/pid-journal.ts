@@ -2,7 +2,8 @@
  * The PID journal (`<state>/pids.json`): every child this broker started and has not yet seen
  * exit, with process start times (so a recycled pid is never mistaken for ours) and the
  * environment marker its whole tree inherits. Written atomically on every change, so after a
- * supervisor crash the next broker knows exactly what to reap (orphans.ts). Writes happen off
+ * supervisor crash the next broker knows exactly what to adopt (adoption.ts) and what to reap
+ * (orphans.ts). The file is mode 0600: it holds each child's adoption secret. Writes happen off
  * the event loop (async-file.ts).
  */
 import { readJson } from './files.js'
@@ -16,9 +17,12 @@ export interface PidEntry {
   worker_start_ticks: number | null
   cli_pid: number | null
   cli_start_ticks: number | null
-  /** The broker that started it. */
+  /** The broker that started (or adopted) it. */
   broker_pid: number
   started_at: number
+  /** Where the child waits to be adopted if its supervisor dies, and the secret it asks for (the file is 0600). */
+  adopt_socket?: string | null
+  adopt_secret?: string | null
 }
 
 function isEntry(v: unknown): v is PidEntry {

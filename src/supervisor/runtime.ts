@@ -40,6 +40,10 @@ export interface RuntimeConfig {
   leaseMs?: number
   cwd: string
   log: Logger
+  /** How long a child waits to be adopted after losing this supervisor; default by durability (`RELAY_ADOPT_WINDOW_MS`, read in cli/init.ts). */
+  adoptWindowMs?: number
+  /** `broker init --keep-agents-on-sigterm`: SIGTERM hands the agents over instead of stopping them. */
+  keepAgentsOnSigterm?: boolean
 }
 
 export type RuntimeEvent =
@@ -128,7 +132,7 @@ export class BrokerRuntime {
         return
       case 'signal':
         this.log.info({ signal: ev.signal }, 'signal received, shutting down')
-        void this.shutdown(`signal ${ev.signal}`)
+        void this.shutdown(`signal ${ev.signal}`, { keepAgents: ev.signal === 'SIGTERM' && this.config.keepAgentsOnSigterm === true && this.config.paths.durable })
         return
     }
   }
@@ -159,12 +163,26 @@ export class BrokerRuntime {
     return this.#shuttingDown !== null
   }
 
-  /** Stops every child (in parallel, bounded by a deadline), then runs the shutdown hooks. */
-  shutdown(reason: string): Promise<void> {
+  /**
+   * Stops every child (in parallel, bounded by a deadline), then runs the shutdown hooks.
+   * `keepAgents` (planned hand-over): the children are left running, still in the PID journal,
+   * with the agents' records and open deliveries on disk; the next start adopts them.
+   */
+  shutdown(reason: string, opts: { keepAgents?: boolean } = {}): Promise<void> {
     this.#shuttingDown ??= (async () => {
       await Promise.resolve() // from here on `shuttingDown` is true (the assignment has happened)
-      this.log.info({ reason, agents: this.agents.size }, 'broker shutting down')
+      this.log.info({ reason, agents: this.agents.size, keep_agents: opts.keepAgents === true }, 'broker shutting down')
       if (this.#tick) clearInterval(this.#tick)
+      if (opts.keepAgents) {
+        this.lifecycle.detachAll()
+        this.emit({ kind: 'broker_handover', agents: [...this.agents.keys()] })
+        await this.lifecycle.close()
+        this.loop.stop()
+        this.messaging.close()
+        await this.stateWritten()
+        for (const fn of this.#onShutdown) fn()
+        return
+      }
       const stops = [...this.agents.keys()].map((name) => this.releaseAgent(name, 'broker_shutdown'))
       let deadline: NodeJS.Timeout | undefined
       await Promise.race([
@@ -198,7 +216,8 @@ export class BrokerRuntime {
     for (const [name, entry] of this.agents) {
       agents[name] = { ...this.lifecycle.stateRecord(name, entry), agent_token: this.agentTokens.tokenOf(name) }
     }
-    return this.#stateFile.schedule({ agents })
+    // `url`: a broker that adopts these agents listens there again if it can (their CLIs' RELAY_BROKER_URL).
+    return this.#stateFile.schedule({ url: this.url, agents })
   }
 
   /** Resolves when every state change so far is on disk. */

@@ -16,16 +16,20 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
 import {
   brokerToWorkerSchema,
   FrameChannel,
   WORKER_TO_BROKER_TYPES,
   workerToBrokerSchema,
+  type AdoptedState,
+  type Adoption,
   type AgentSpec,
   type BrokerToWorkerFrame,
   type WorkerToBrokerFrame
 } from '../protocol/index.js'
 import {
+  ADOPT_HANDSHAKE_TIMEOUT_MS,
   WORKER_KILL_AFTER_TERM_MS,
   WORKER_REQUEST_TIMEOUT_MS,
   WORKER_SHUTDOWN_GRACE_MS,
@@ -33,6 +37,7 @@ import {
   WORKER_TREE_SWEEP_MAX_MS
 } from '../protocol/constants.js'
 import { findTree, findTreeAsync, signalAll, startTicksOf } from './proc.js'
+import { waitProcessGone, type AdoptTarget } from './adopted-process.js'
 
 import {
   OPTIONAL_FRAMES,
@@ -52,14 +57,14 @@ export { WORKER_MARK_ENV, WorkerRequestError, type ExitInfo, type WorkerHandleOp
 export class WorkerHandle {
   readonly name: string
   readonly spec: AgentSpec
-  readonly startedAt = Date.now()
+  readonly startedAt: number
   state: WorkerState = 'starting'
   pid: number | null = null
   cliPid: number | null = null
   readyAt: number | null = null
   exitInfo: ExitInfo | null = null
   /** `RELAY_WORKER_MARK=<uuid>`: in the environment of the child and all its descendants. */
-  readonly marker = `${WORKER_MARK_ENV}=${randomUUID()}`
+  readonly marker: string
   /** Process start times (clock ticks), to tell our processes from recycled pids. */
   startTicks: number | null = null
   cliStartTicks: number | null = null
@@ -79,11 +84,75 @@ export class WorkerHandle {
   #exitReported = false
   #exitWaiters: ((info: ExitInfo) => void)[] = []
   #killTimer: NodeJS.Timeout | null = null
+  /** Set while an adoption handshake is pending: nothing but `adopt_worker` is sent. */
+  #adoptWaiter: { resolve: (s: AdoptedState) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null
+  /** The child is not ours (an earlier supervisor's, adopted over its socket): no exit event, we watch its pid. */
+  adopted = false
+  /** Where and how the child waits to be adopted if this supervisor dies (sent in `init_worker`). */
+  adoption: Adoption | null = null
+  /** Left running for the next supervisor (planned hand-over): its exit is no longer ours to handle. */
+  #detached = false
 
   constructor(opts: WorkerHandleOptions) {
     this.#opts = opts
     this.spec = opts.spec
     this.name = opts.spec.name
+    this.marker = opts.marker ?? `${WORKER_MARK_ENV}=${randomUUID()}`
+    this.startedAt = opts.startedAt ?? Date.now()
+  }
+
+  /**
+   * Takes over a live child of an earlier supervisor through the adoption socket it opened when
+   * it lost its stdio (src/protocol/worker-link.ts): sends `adopt_worker` with its secret and
+   * resolves with its `worker_adopted` state. Frames it buffered follow and go to `onFrame` as
+   * usual. Rejects when refused, closed or not answered in time.
+   */
+  adopt(socket: Socket, target: AdoptTarget): Promise<AdoptedState> {
+    this.adopted = true
+    this.pid = target.pid
+    this.startTicks = target.startTicks
+    this.cliPid = target.cliPid
+    this.cliStartTicks = target.cliStartTicks
+    socket.on('error', () => {})
+    const channel = new FrameChannel<WorkerToBrokerFrame, BrokerToWorkerFrame>({
+      input: socket,
+      output: socket,
+      inSchema: workerToBrokerSchema,
+      inTypes: WORKER_TO_BROKER_TYPES,
+      outSchema: brokerToWorkerSchema,
+      onFrame: (frame) => this.#onFrame(frame),
+      onError: (err) => this.#opts.onFrameError(this, err),
+      onEnd: () => {}
+    })
+    this.#channel = channel
+    socket.on('close', () => {
+      this.#rejectAdoption(new WorkerRequestError('adopt_refused', 'the child closed the adoption socket'))
+      void this.#adoptedGone()
+    })
+    return new Promise<AdoptedState>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#rejectAdoption(new WorkerRequestError('adopt_timeout', `no worker_adopted within ${ADOPT_HANDSHAKE_TIMEOUT_MS} ms`))
+        socket.destroy()
+      }, ADOPT_HANDSHAKE_TIMEOUT_MS)
+      this.#adoptWaiter = { resolve, reject, timer }
+      channel.send('adopt_worker', { secret: target.secret, broker_pid: process.pid })
+    })
+  }
+
+  #rejectAdoption(err: Error): void {
+    const w = this.#adoptWaiter
+    if (!w) return
+    this.#adoptWaiter = null
+    clearTimeout(w.timer)
+    w.reject(err)
+  }
+
+  /** The adopted child's socket closed: wait (bounded) for the process to go, kill what is left, report the exit. */
+  async #adoptedGone(): Promise<void> {
+    if (this.state === 'exited' || this.#detached) return
+    this.#channel?.close()
+    if (!(await waitProcessGone(this.pid, this.startTicks))) this.#signalGroup('SIGKILL')
+    if ((this.state as WorkerState) !== 'exited') this.#finish(null, null)
   }
 
   /** Starts the child. Throws only if the OS refuses to create the process. */
@@ -147,7 +216,7 @@ export class WorkerHandle {
 
   /** Sends a frame; false when the child cannot take it (gone or closed). */
   send<T extends OutType>(type: T, payload: OutPayload<T>, requestId: string | null = null): boolean {
-    if (!this.#channel || this.state === 'exited') return false
+    if (!this.#channel || this.state === 'exited' || this.#adoptWaiter) return false
     if (this.congested && OPTIONAL_FRAMES.has(type)) {
       this.framesRefused++
       return false
@@ -208,6 +277,20 @@ export class WorkerHandle {
     return done
   }
 
+  /**
+   * Planned hand-over: closes the frame channel without asking the child to stop. The child
+   * sees its stdio go, keeps its CLI running and waits on its adoption socket for the next
+   * supervisor; this handle forgets it (no exit is reported).
+   */
+  detach(): void {
+    if (this.state === 'exited') return
+    this.#detached = true
+    if (this.#killTimer) clearTimeout(this.#killTimer)
+    this.#channel?.close()
+    this.#child?.stdout?.destroy()
+    this.#child?.unref()
+  }
+
   /** Immediate SIGKILL of the child's process group and of every process of its tree. */
   kill(): void {
     this.#signalGroup('SIGKILL')
@@ -261,7 +344,25 @@ export class WorkerHandle {
         }
         break
       }
+      case 'worker_adopted': {
+        const w = this.#adoptWaiter
+        if (!w) return
+        this.#adoptWaiter = null
+        clearTimeout(w.timer)
+        this.cliPid = frame.payload.cli_pid ?? this.cliPid
+        if (frame.payload.ready) {
+          this.state = 'ready'
+          this.readyAt = Date.now()
+          this.#opts.onReady?.(this)
+        }
+        w.resolve(frame.payload)
+        return
+      }
       case 'worker_error': {
+        if (frame.payload.code === 'adopt_refused') {
+          this.#rejectAdoption(new WorkerRequestError('adopt_refused', frame.payload.message))
+          return
+        }
         const pending = frame.request_id ? this.#requests.get(frame.request_id) : undefined
         if (pending) {
           this.#requests.delete(frame.request_id!)
@@ -299,6 +400,7 @@ export class WorkerHandle {
   }
 
   #finish(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#detached) return
     this.state = 'exited'
     if (this.#killTimer) clearTimeout(this.#killTimer)
     this.#channel?.close()

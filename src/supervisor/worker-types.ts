@@ -53,6 +53,9 @@ export interface WorkerHandleOptions {
   onReady?: (handle: WorkerHandle) => void
   /** The child's stdin backlog went over the high-water mark (true) or drained (false). */
   onCongestion?: (handle: WorkerHandle, congested: boolean, backlogBytes: number) => void
+  /** An adopted child keeps the marker and start time it had (pid journal). */
+  marker?: string
+  startedAt?: number
   /** Backlog beyond which the child counts as congested; default WORKER_STDIN_HIGH_WATER_BYTES. */
   stdinHighWaterBytes?: number
 }

@@ -22,6 +22,8 @@ export interface BrokerEventJson {
 
 export interface StartOptions {
   stateDir?: string
+  /** No `--state-dir`: an ephemeral broker (its own fresh temp dir). */
+  ephemeral?: boolean
   args?: string[]
   env?: NodeJS.ProcessEnv
 }
@@ -37,7 +39,8 @@ export class TestBroker {
   constructor(opts: StartOptions = {}) {
     this.stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'relay-test-'))
     this.apiKey = `br_test_${Math.random().toString(16).slice(2)}`
-    this.proc = spawn(process.execPath, [BROKER_BIN, 'init', '--name', 'tester', '--state-dir', this.stateDir, ...(opts.args ?? [])], {
+    const where = opts.ephemeral ? [] : ['--state-dir', this.stateDir]
+    this.proc = spawn(process.execPath, [BROKER_BIN, 'init', '--name', 'tester', ...where, ...(opts.args ?? [])], {
       env: { ...process.env, RELAY_BROKER_API_KEY: this.apiKey, RELAY_LOG_FORMAT: 'json', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe']
     })

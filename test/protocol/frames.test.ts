@@ -60,7 +60,8 @@ const BROKER_EXAMPLES: { [K in BrokerToWorkerType]: PayloadOf<BrokerToWorkerFram
   snapshot_pty: { format: 'ansi' },
   write_pty: { data: '\x1b[A\r\n\u0000 raw bytes ☃' },
   set_model: { model: 'opus' },
-  ping: { ts_ms: 2 ** 53 - 1 }
+  ping: { ts_ms: 2 ** 53 - 1 },
+  adopt_worker: { secret: 'a'.repeat(64), broker_pid: 4242 }
 }
 
 const WORKER_EXAMPLES: { [K in WorkerToBrokerType]: PayloadOf<WorkerToBrokerFrame, K> } = {
@@ -81,7 +82,21 @@ const WORKER_EXAMPLES: { [K in WorkerToBrokerType]: PayloadOf<WorkerToBrokerFram
   snapshot_response: { format: 'plain', rows: 24, cols: 80, cursor: [3, 17], screen: 'line 1\nline 2' },
   continuity_command: { action: 'save', content: 'remember this' },
   auto_answered: { rule: 'claude.folder_trust', answer: 'Yes, proceed (trust this folder)', keys: '\r' },
-  worker_blocked: { reason: 'login required: Select login method' }
+  worker_blocked: { reason: 'login required: Select login method' },
+  worker_adopted: {
+    name: 'alice',
+    cli_pid: 4243,
+    ready: true,
+    busy: false,
+    blocked: null,
+    downtime_ms: 1_234,
+    injected_alone: ['del_1'],
+    verified_alone: ['del_1'],
+    failed_alone: [],
+    buffered_frames: 3,
+    dropped_frames: 0,
+    screen_tail: '> '
+  }
 }
 
 // ── helpers ──────────────────────────────────────────────────────────────────

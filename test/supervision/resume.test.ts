@@ -1,8 +1,9 @@
 /**
- * A supervisor killed with SIGKILL leaves children behind (one of them stopped, so it cannot
- * notice its stdin closing). The next broker on the same state dir reaps every one of them and
- * brings the agents back: exactly one child and one CLI per agent, working. A graceful stop of
- * a durable broker keeps the records, so the next start brings the team back again.
+ * A supervisor killed with SIGKILL leaves children behind. One of them is stopped, so it cannot
+ * notice its stdin closing nor open its adoption socket: the next broker on the same state dir
+ * cannot adopt it, reaps it and respawns the agent. The other one is adopted (same pids). Either
+ * way: exactly one child and one CLI per agent, working. A graceful stop of a durable broker
+ * keeps the records and stops the processes, so the next start respawns the team.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -74,11 +75,15 @@ test('start after a supervisor SIGKILL: no orphan, no duplicate, the agents come
 
     second = await new TestBroker({ stateDir: dir }).ready()
     const after = await bothReady(second)
-    for (const pid of old) assert.equal(alive(pid), false, `process ${pid} of the previous run is gone`)
+    const alphaOld = [before.get('alpha')!.pid, before.get('alpha')!.cli_pid]
+    for (const pid of alphaOld) assert.equal(alive(pid), false, `process ${pid} of the stopped child is gone`)
+    assert.notEqual(after.get('alpha')!.pid, before.get('alpha')!.pid, 'alpha respawned')
+    assert.equal(after.get('beta')!.pid, before.get('beta')!.pid, 'beta adopted: same child')
+    assert.equal(after.get('beta')!.cli_pid, before.get('beta')!.cli_pid, 'beta adopted: same CLI')
     assertOneEach(after)
     assert.deepEqual(after.get('alpha')!.channels, ['ops'], 'same channels')
     const spawned = (await second.api('GET', '/api/metrics')).body.broker
-    assert.equal(spawned.total_agents_spawned, 2, 'each agent started once')
+    assert.equal(spawned.total_agents_spawned, 1, 'only the agent that could not be adopted was started again')
 
     // Graceful stop of a durable broker: the records stay, the processes go.
     const live = [...after.values()].flatMap((a) => [a.pid, a.cli_pid])
