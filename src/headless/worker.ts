@@ -68,9 +68,7 @@ export class HeadlessWorker {
         busy: this.#active !== null || this.#queue.length > 0,
         blocked: null
       }),
-      onOrphaned: (ms) => this.#log.warn({ window_ms: ms }, 'supervisor gone: the provider keeps running; waiting to be adopted'),
-      onAdopted: (st) => this.#log.info({ downtime_ms: st.downtime_ms, buffered: st.buffered_frames }, 'adopted by a new supervisor'),
-      onRefused: (why) => this.#log.warn({ why }, 'adoption refused')
+      log: this.#log
     })
     this.#session = o.provider.create({
       bin: o.bin,

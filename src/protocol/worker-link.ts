@@ -22,6 +22,7 @@ import { unlinkSync } from 'node:fs'
 import { FrameChannel, openWorkerChannel } from './channel.js'
 import { ADOPT_HANDSHAKE_TIMEOUT_MS, ORPHAN_BUFFER_MAX_BYTES } from './constants.js'
 import type { FrameError } from './errors.js'
+import type { Logger } from './log.js'
 import {
   BROKER_TO_WORKER_TYPES,
   brokerToWorkerSchema,
@@ -47,10 +48,7 @@ export interface WorkerLinkHandlers {
   /** The adoption window passed with nobody adopting: stop the CLI and exit. */
   onAbandoned: (windowMs: number) => void
   selfState: () => WorkerSelfState
-  /** Logging hooks. */
-  onOrphaned?: (windowMs: number) => void
-  onAdopted?: (state: AdoptedState) => void
-  onRefused?: (why: string) => void
+  log: Logger
 }
 
 interface Buffered {
@@ -173,7 +171,7 @@ export class WorkerLink {
     const adoption = this.#adoption!
     this.#orphanedAt = Date.now()
     this.#alone = { injected: [], verified: [], failed: [] }
-    this.#h.onOrphaned?.(adoption.window_ms)
+    this.#h.log.warn({ window_ms: adoption.window_ms }, 'supervisor gone: the agent keeps running; waiting to be adopted')
     this.#window = setTimeout(() => {
       this.#window = null
       if (this.#live !== null) return
@@ -192,7 +190,7 @@ export class WorkerLink {
     const server = createServer((socket) => this.#onConnection(socket, adoption))
     server.on('error', (err) => {
       // Without a socket nobody can adopt us: stop now rather than at the end of the window.
-      this.#h.onRefused?.(`adoption socket unavailable: ${err.message}`)
+      this.#h.log.error({ err }, 'adoption socket unavailable: stopping now')
       this.#stopListening()
       if (this.#live === null && !this.#stopping) this.#h.onAbandoned(0)
     })
@@ -230,7 +228,7 @@ export class WorkerLink {
       if (decided) return
       decided = true
       clearTimeout(timer)
-      this.#h.onRefused?.(why)
+      this.#h.log.warn({ why }, 'adoption refused')
       ch.detachInput()
       try {
         ch.send('worker_error', { code: 'adopt_refused', message: `adoption refused: ${why}`, retryable: false })
@@ -287,7 +285,7 @@ export class WorkerLink {
     this.#buffer = []
     this.#bufferBytes = 0
     this.#dropped = 0
-    this.#h.onAdopted?.(state)
+    this.#h.log.info({ downtime_ms: state.downtime_ms, buffered: state.buffered_frames, dropped: state.dropped_frames }, 'adopted by a new supervisor')
   }
 
   #adopterGone(ch: Channel, socket: Socket): void {

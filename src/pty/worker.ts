@@ -93,22 +93,14 @@ export class PtyWorker {
       onEnd: () => this.shutdown(CLI_KILL_AFTER_TERM_MS, 'stdin closed'),
       onAbandoned: (ms) => this.shutdown(CLI_KILL_AFTER_TERM_MS, `not adopted within ${ms} ms of losing the supervisor`),
       selfState: () => this.#selfState(),
-      onOrphaned: (ms) => this.#log.warn({ window_ms: ms }, 'supervisor gone: the cli keeps running; waiting to be adopted'),
-      onAdopted: (st) => this.#log.info({ downtime_ms: st.downtime_ms, buffered: st.buffered_frames, dropped: st.dropped_frames }, 'adopted by a new supervisor'),
-      onRefused: (why) => this.#log.warn({ why }, 'adoption refused')
+      log: this.#log
     })
   }
 
   #selfState(): WorkerSelfState {
+    const busy = (this.#deliveries?.pending ?? 0) > 0 || (this.#screen !== null && this.#profileBusy())
     const tail = this.#screen?.tailText(LAST_OUTPUT_CHARS)
-    return {
-      name: this.name,
-      cli_pid: this.#pty?.pid ?? null,
-      ready: this.#readySent,
-      busy: (this.#deliveries?.pending ?? 0) > 0 || (this.#screen !== null && this.#profileBusy()),
-      blocked: this.#blocked,
-      ...(tail ? { screen_tail: tail } : {})
-    }
+    return { name: this.name, cli_pid: this.#pty?.pid ?? null, ready: this.#readySent, busy, blocked: this.#blocked, ...(tail ? { screen_tail: tail } : {}) }
   }
 
   readonly send: SendFrame = (type, payload, requestId = null) => {
@@ -125,14 +117,10 @@ export class PtyWorker {
 
   /** Spawns the CLI and starts the loops. Resolves once running (exit is handled by events). */
   async start(): Promise<void> {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-      process.on(sig, () => this.shutdown(CLI_KILL_AFTER_TERM_MS, sig))
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+      // A hang-up is no reason to stop while the agent waits for a new supervisor.
+      process.on(sig, () => (sig === 'SIGHUP' && this.#channel.orphaned ? undefined : this.shutdown(CLI_KILL_AFTER_TERM_MS, sig)))
     }
-    // A hang-up is not a reason to stop while the agent waits for a new supervisor.
-    process.on('SIGHUP', () => {
-      if (this.#channel.orphaned) this.#log.warn('SIGHUP ignored while waiting to be adopted')
-      else this.shutdown(CLI_KILL_AFTER_TERM_MS, 'SIGHUP')
-    })
     process.on('uncaughtException', (err) => this.#crash(err))
     process.on('unhandledRejection', (err) => this.#crash(err))
 

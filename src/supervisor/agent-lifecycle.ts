@@ -15,7 +15,7 @@
 import { join } from 'node:path'
 import type { Socket } from 'node:net'
 import { ADOPT_WINDOW_DURABLE_MS, ADOPT_WINDOW_EPHEMERAL_MS } from '../protocol/constants.js'
-import { adoptionFor } from './adoption-files.js'
+import { adoptionFor } from './adoption/files.js'
 import { WorkerHandle, type ExitInfo } from './worker-handle.js'
 import { childEnv, prepareSpawn, SpawnError, type PreparedSpawn, type SpawnRequest } from './agent-spec.js'
 import { newId } from './delivery-tracker.js'

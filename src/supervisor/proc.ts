@@ -193,3 +193,19 @@ export function signalAll(pids: readonly number[], signal: NodeJS.Signals): numb
   }
   return n
 }
+
+/** SIGKILLs what is left of a tree until nothing is (bounded by `maxMs`), without blocking the loop. */
+export async function sweepTree(marks: TreeMarks, maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs
+  try {
+    for (;;) {
+      const left = await findTreeAsync(marks)
+      if (left.length === 0) return
+      signalAll(left, 'SIGKILL')
+      if (Date.now() > deadline) return
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  } catch {
+    // /proc unreadable: the group kills are all we can do
+  }
+}

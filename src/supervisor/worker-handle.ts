@@ -17,6 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
+import type { Readable, Writable } from 'node:stream'
 import {
   brokerToWorkerSchema,
   FrameChannel,
@@ -29,16 +30,15 @@ import {
   type WorkerToBrokerFrame
 } from '../protocol/index.js'
 import {
-  ADOPT_HANDSHAKE_TIMEOUT_MS,
   WORKER_KILL_AFTER_TERM_MS,
   WORKER_REQUEST_TIMEOUT_MS,
   WORKER_SHUTDOWN_GRACE_MS,
   WORKER_STDIN_HIGH_WATER_BYTES,
   WORKER_TREE_SWEEP_MAX_MS
 } from '../protocol/constants.js'
-import { findTree, findTreeAsync, signalAll, startTicksOf } from './proc.js'
-import { waitProcessGone, type AdoptTarget } from './adopted-process.js'
-
+import { findTree, signalAll, startTicksOf, sweepTree, type TreeMarks } from './proc.js'
+import { AdoptionHandshake } from './adoption/handshake.js'
+import { waitProcessGone, type AdoptTarget } from './adoption/process.js'
 import {
   OPTIONAL_FRAMES,
   signalNumber,
@@ -84,12 +84,11 @@ export class WorkerHandle {
   #exitReported = false
   #exitWaiters: ((info: ExitInfo) => void)[] = []
   #killTimer: NodeJS.Timeout | null = null
-  /** Set while an adoption handshake is pending: nothing but `adopt_worker` is sent. */
-  #adoptWaiter: { resolve: (s: AdoptedState) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null
+  /** The adoption handshake; while pending, nothing but `adopt_worker` is sent. */
+  #adoption: AdoptionHandshake | null = null
   /** The child is not ours (an earlier supervisor's, adopted over its socket): no exit event, we watch its pid. */
   adopted = false
-  /** Where and how the child waits to be adopted if this supervisor dies (sent in `init_worker`). */
-  adoption: Adoption | null = null
+  adoption: Adoption | null = null // where and how the child waits to be adopted (sent in `init_worker`)
   /** Left running for the next supervisor (planned hand-over): its exit is no longer ours to handle. */
   #detached = false
 
@@ -102,10 +101,9 @@ export class WorkerHandle {
   }
 
   /**
-   * Takes over a live child of an earlier supervisor through the adoption socket it opened when
-   * it lost its stdio (src/protocol/worker-link.ts): sends `adopt_worker` with its secret and
-   * resolves with its `worker_adopted` state. Frames it buffered follow and go to `onFrame` as
-   * usual. Rejects when refused, closed or not answered in time.
+   * Takes over a live child of an earlier supervisor on its adoption socket (src/protocol/worker-link.ts):
+   * `adopt_worker` with its secret → its `worker_adopted` state (its buffered frames follow, to `onFrame`).
+   * Rejects when refused, closed or not answered in time.
    */
   adopt(socket: Socket, target: AdoptTarget): Promise<AdoptedState> {
     this.adopted = true
@@ -114,37 +112,31 @@ export class WorkerHandle {
     this.cliPid = target.cliPid
     this.cliStartTicks = target.cliStartTicks
     socket.on('error', () => {})
-    const channel = new FrameChannel<WorkerToBrokerFrame, BrokerToWorkerFrame>({
-      input: socket,
-      output: socket,
+    this.#channel = this.#openChannel(socket, socket)
+    const handshake = new AdoptionHandshake(() => socket.destroy())
+    this.#adoption = handshake
+    socket.on('close', () => {
+      handshake.fail('adopt_refused', 'the child closed the adoption socket')
+      void this.#adoptedGone()
+    })
+    this.#channel.send('adopt_worker', { secret: target.secret, broker_pid: process.pid })
+    return handshake.promise
+  }
+
+  #openChannel(input: Readable, output: Writable): FrameChannel<WorkerToBrokerFrame, BrokerToWorkerFrame> {
+    return new FrameChannel<WorkerToBrokerFrame, BrokerToWorkerFrame>({
+      input,
+      output,
       inSchema: workerToBrokerSchema,
       inTypes: WORKER_TO_BROKER_TYPES,
       outSchema: brokerToWorkerSchema,
       onFrame: (frame) => this.#onFrame(frame),
-      onError: (err) => this.#opts.onFrameError(this, err),
+      onError: (err) => {
+        this.#opts.onFrameError(this, err)
+        if (err.fatal && this.state !== 'exited') this.#signalGroup('SIGKILL')
+      },
       onEnd: () => {}
     })
-    this.#channel = channel
-    socket.on('close', () => {
-      this.#rejectAdoption(new WorkerRequestError('adopt_refused', 'the child closed the adoption socket'))
-      void this.#adoptedGone()
-    })
-    return new Promise<AdoptedState>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#rejectAdoption(new WorkerRequestError('adopt_timeout', `no worker_adopted within ${ADOPT_HANDSHAKE_TIMEOUT_MS} ms`))
-        socket.destroy()
-      }, ADOPT_HANDSHAKE_TIMEOUT_MS)
-      this.#adoptWaiter = { resolve, reject, timer }
-      channel.send('adopt_worker', { secret: target.secret, broker_pid: process.pid })
-    })
-  }
-
-  #rejectAdoption(err: Error): void {
-    const w = this.#adoptWaiter
-    if (!w) return
-    this.#adoptWaiter = null
-    clearTimeout(w.timer)
-    w.reject(err)
   }
 
   /** The adopted child's socket closed: wait (bounded) for the process to go, kill what is left, report the exit. */
@@ -176,19 +168,7 @@ export class WorkerHandle {
       /* EPIPE when the child is gone: reported through exit */
     })
     child.stdin!.on('drain', () => this.#setCongested(false))
-    this.#channel = new FrameChannel<WorkerToBrokerFrame, BrokerToWorkerFrame>({
-      input: child.stdout!,
-      output: child.stdin!,
-      inSchema: workerToBrokerSchema,
-      inTypes: WORKER_TO_BROKER_TYPES,
-      outSchema: brokerToWorkerSchema,
-      onFrame: (frame) => this.#onFrame(frame),
-      onError: (err) => {
-        this.#opts.onFrameError(this, err)
-        if (err.fatal && this.state !== 'exited') this.#signalGroup('SIGKILL')
-      },
-      onEnd: () => {}
-    })
+    this.#channel = this.#openChannel(child.stdout!, child.stdin!)
     let exitStatus: { code: number | null; signal: NodeJS.Signals | null } | null = null
     let finalizeTimer: NodeJS.Timeout | null = null
     const finalize = () => {
@@ -216,7 +196,7 @@ export class WorkerHandle {
 
   /** Sends a frame; false when the child cannot take it (gone or closed). */
   send<T extends OutType>(type: T, payload: OutPayload<T>, requestId: string | null = null): boolean {
-    if (!this.#channel || this.state === 'exited' || this.#adoptWaiter) return false
+    if (!this.#channel || this.state === 'exited' || this.#adoption?.pending) return false
     if (this.congested && OPTIONAL_FRAMES.has(type)) {
       this.framesRefused++
       return false
@@ -277,11 +257,7 @@ export class WorkerHandle {
     return done
   }
 
-  /**
-   * Planned hand-over: closes the frame channel without asking the child to stop. The child
-   * sees its stdio go, keeps its CLI running and waits on its adoption socket for the next
-   * supervisor; this handle forgets it (no exit is reported).
-   */
+  /** Planned hand-over: closes the channel without a `shutdown_worker`; the child waits to be adopted, no exit is reported. */
   detach(): void {
     if (this.state === 'exited') return
     this.#detached = true
@@ -299,14 +275,11 @@ export class WorkerHandle {
 
   /** SIGKILL to every live process of this child's tree (pty child, CLI, their descendants). */
   killTree(): number {
-    const pids = findTree({
-      workerPid: this.pid,
-      workerStartTicks: this.startTicks,
-      cliPid: this.cliPid,
-      cliStartTicks: this.cliStartTicks,
-      envMarker: this.marker
-    })
-    return signalAll(pids, 'SIGKILL')
+    return signalAll(findTree(this.#marks()), 'SIGKILL')
+  }
+
+  #marks(): TreeMarks {
+    return { workerPid: this.pid, workerStartTicks: this.startTicks, cliPid: this.cliPid, cliStartTicks: this.cliStartTicks, envMarker: this.marker }
   }
 
   /** Resolves once the exit has been handled (the tree swept, `onExit` called). */
@@ -328,47 +301,41 @@ export class WorkerHandle {
     }
   }
 
+  #markReady(): void {
+    if (this.state === 'starting') this.state = 'ready'
+    if (this.readyAt !== null) return
+    this.readyAt = Date.now()
+    this.#opts.onReady?.(this)
+  }
+
+  /** Settles the request a frame answers; false when none was waiting for it. */
+  #settle(id: string | null, err: { code: string; message: string } | undefined, payload: unknown): boolean {
+    const pending = id ? this.#requests.get(id) : undefined
+    if (!pending) return false
+    this.#requests.delete(id!)
+    clearTimeout(pending.timer)
+    if (err) pending.reject(new WorkerRequestError(err.code, `${err.code}: ${err.message}`))
+    else pending.resolve(payload)
+    return true
+  }
+
   #onFrame(frame: WorkerToBrokerFrame): void {
     this.framesIn++
     switch (frame.type) {
       case 'snapshot_response':
-      case 'pong': {
-        const pending = frame.request_id ? this.#requests.get(frame.request_id) : undefined
-        if (pending) {
-          this.#requests.delete(frame.request_id!)
-          clearTimeout(pending.timer)
-          const payload = frame.payload as { error?: { code: string; message: string } }
-          if (payload.error) pending.reject(new WorkerRequestError(payload.error.code, `${payload.error.code}: ${payload.error.message}`))
-          else pending.resolve(frame.payload)
-          return
-        }
+      case 'pong':
+        if (this.#settle(frame.request_id, (frame.payload as { error?: { code: string; message: string } }).error, frame.payload)) return
         break
-      }
       case 'worker_adopted': {
-        const w = this.#adoptWaiter
-        if (!w) return
-        this.#adoptWaiter = null
-        clearTimeout(w.timer)
+        if (!this.#adoption?.pending) return
         this.cliPid = frame.payload.cli_pid ?? this.cliPid
-        if (frame.payload.ready) {
-          this.state = 'ready'
-          this.readyAt = Date.now()
-          this.#opts.onReady?.(this)
-        }
-        w.resolve(frame.payload)
+        if (frame.payload.ready) this.#markReady()
+        this.#adoption.succeed(frame.payload)
         return
       }
       case 'worker_error': {
-        if (frame.payload.code === 'adopt_refused') {
-          this.#rejectAdoption(new WorkerRequestError('adopt_refused', frame.payload.message))
-          return
-        }
-        const pending = frame.request_id ? this.#requests.get(frame.request_id) : undefined
-        if (pending) {
-          this.#requests.delete(frame.request_id!)
-          clearTimeout(pending.timer)
-          pending.reject(new WorkerRequestError(frame.payload.code, `${frame.payload.code}: ${frame.payload.message}`))
-        }
+        if (frame.payload.code === 'adopt_refused') return this.#adoption?.fail('adopt_refused', frame.payload.message)
+        this.#settle(frame.request_id, frame.payload, null)
         break
       }
       case 'worker_stream':
@@ -380,11 +347,7 @@ export class WorkerHandle {
         this.#opts.onStarted?.(this)
         break
       case 'worker_ready':
-        if (this.state === 'starting') this.state = 'ready'
-        if (this.readyAt === null) {
-          this.readyAt = Date.now()
-          this.#opts.onReady?.(this)
-        }
+        this.#markReady()
         break
       case 'agent_exit':
         this.#agentExitReason = frame.payload.reason
@@ -422,7 +385,7 @@ export class WorkerHandle {
     // The CLI's process group, session and every descendant die with their host, whatever the
     // host managed to do (it may have been SIGKILLed, or its CLI may have left children behind);
     // the exit is reported once the tree is gone.
-    void this.#sweepTree().then(() => {
+    void sweepTree(this.#marks(), WORKER_TREE_SWEEP_MAX_MS).then(() => {
       this.#exitReported = true
       try {
         this.#opts.onExit(this, info)
@@ -432,22 +395,5 @@ export class WorkerHandle {
         for (const w of waiters) w(info)
       }
     })
-  }
-
-  /** Kills what is left of the tree until nothing is (bounded by WORKER_TREE_SWEEP_MAX_MS). */
-  async #sweepTree(): Promise<void> {
-    const marks = { workerPid: this.pid, workerStartTicks: this.startTicks, cliPid: this.cliPid, cliStartTicks: this.cliStartTicks, envMarker: this.marker }
-    const deadline = Date.now() + WORKER_TREE_SWEEP_MAX_MS
-    try {
-      for (;;) {
-        const left = await findTreeAsync(marks)
-        if (left.length === 0) return
-        signalAll(left, 'SIGKILL')
-        if (Date.now() > deadline) return
-        await new Promise((r) => setTimeout(r, 20))
-      }
-    } catch {
-      // /proc unreadable: the group kills above are all we can do
-    }
   }
 }

@@ -12,7 +12,10 @@ import { join } from 'node:path'
 import { ECHO_CLI, TestBroker, readJsonLines, waitUntil, type EventLog } from '../e2e/harness.js'
 import { agentProcesses, alive, ptyChildren } from './procs.js'
 
-const AGENTS = ['alpha', 'beta']
+// Unique names: other checkouts may run agents called alpha at the same time on this machine.
+const SUFFIX = Math.random().toString(16).slice(2, 8)
+const AGENTS = [`alpha-${SUFFIX}`, `beta-${SUFFIX}`]
+const [ALPHA, BETA] = AGENTS as [string, string]
 const TERMINAL = new Set(['verified', 'failed', 'dead_lettered'])
 
 interface Listed {
@@ -92,9 +95,9 @@ test('supervisor SIGKILL mid-burst: children survive, the next broker adopts the
       assert.deepEqual(ptyChildren(name), [before.get(name)!.pid], `${name}: no second child`)
       assert.deepEqual(agentProcesses(name, 'echo-cli.mjs'), [before.get(name)!.cli_pid], `${name}: no second CLI`)
     }
-    const adopted = await events.waitKind('agent_adopted', 'alpha')
-    assert.equal(adopted.pid, before.get('alpha')!.pid)
-    assert.equal(adopted.cli_pid, before.get('alpha')!.cli_pid)
+    const adopted = await events.waitKind('agent_adopted', ALPHA)
+    assert.equal(adopted.pid, before.get(ALPHA)!.pid)
+    assert.equal(adopted.cli_pid, before.get(ALPHA)!.cli_pid)
     assert.equal(typeof adopted.downtime_ms, 'number')
 
     const recs = await waitTerminal(second, [...accepted.keys()])
@@ -105,14 +108,14 @@ test('supervisor SIGKILL mid-burst: children survive, the next broker adopts the
     }
 
     // After the restart: verified by the same CLI process.
-    const res = await second.api('POST', '/api/send', { to: 'beta', text: 'after-adoption-end', from: 'human:test' })
+    const res = await second.api('POST', '/api/send', { to: BETA, text: 'after-adoption-end', from: 'human:test' })
     assert.equal(res.status, 200)
     const id = res.body.deliveries[0].delivery_id
     const end = await events.waitFor((e) => ['delivery_verified', 'delivery_failed', 'delivery_dead_lettered'].includes(e.kind) && e.delivery_id === id)
     assert.equal(end.kind, 'delivery_verified')
-    await waitUntil(() => received(fixtureLog, 'beta', 'after-adoption-end') === 1, 5_000, 'beta read the send')
-    assert.equal(readJsonLines(fixtureLog).filter((l) => String(l.line).includes('after-adoption-end'))[0]!.agent, 'beta')
-    assert.deepEqual(agentProcesses('beta', 'echo-cli.mjs'), [before.get('beta')!.cli_pid], 'the same CLI process read it')
+    await waitUntil(() => received(fixtureLog, BETA, 'after-adoption-end') === 1, 5_000, 'beta read the send')
+    assert.equal(readJsonLines(fixtureLog).filter((l) => String(l.line).includes('after-adoption-end'))[0]!.agent, BETA)
+    assert.deepEqual(agentProcesses(BETA, 'echo-cli.mjs'), [before.get(BETA)!.cli_pid], 'the same CLI process read it')
     events.close()
 
     // A normal stop still stops everything.

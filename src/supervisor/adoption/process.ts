@@ -4,8 +4,8 @@
  * no exit event: its pid is watched, with its start time so a recycled pid never counts).
  */
 import { connect, type Socket } from 'node:net'
-import { ADOPT_CONNECT_WAIT_MS, ADOPTED_EXIT_POLL_MS, ADOPTED_EXIT_WAIT_MS } from '../protocol/constants.js'
-import { isSameProcessAlive } from './proc.js'
+import { ADOPT_CONNECT_WAIT_MS, ADOPTED_EXIT_POLL_MS, ADOPTED_EXIT_WAIT_MS } from '../../protocol/constants.js'
+import { isSameProcessAlive } from '../proc.js'
 
 /** What the pid journal says about a child to adopt. */
 export interface AdoptTarget {
