@@ -157,13 +157,15 @@ export class WorkerLink {
 
   #lost(channel: Channel): void {
     if (this.#live !== channel) return
-    this.#live = null
-    channel.detachInput()
-    channel.close()
     if (this.#stopping || this.#adoption === null) {
+      // Nobody will adopt us: stop. The output side may still work (only stdin closed) and
+      // carries the last frames (`worker_exited`).
       this.#h.onEnd()
       return
     }
+    this.#live = null
+    channel.detachInput()
+    channel.close()
     this.#orphan()
   }
 
