@@ -14,6 +14,6 @@ console.log(formatSoak(result))
 // `verified` means the relay line was seen on the agent's screen. For a cooked-mode program like the
 // fixture, the terminal itself echoes typed text, so a program killed between that echo and reading
 // the line shows "verified but never received": reported, not a loss (docs/delivery.md).
-const ok = result.lost === 0 && result.duplicates === 0
+const ok = result.lost === 0 && result.duplicates === 0 && result.failedBySupervisor === 0
 console.log(ok ? '\nsoak: OK' : '\nsoak: FAILED')
 process.exit(ok ? 0 : 1)

@@ -31,6 +31,8 @@ export interface SoakResult {
   lost: number
   duplicates: number
   phantomVerified: number
+  /** Deliveries that ended `failed` with no child kill of their agent while they were open: a supervisor death did it. */
+  failedBySupervisor: number
   acceptToVerifiedP50Ms: number
   acceptToVerifiedP99Ms: number
   childKills: number
@@ -71,6 +73,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
 
   const accepted = new Map<string, { agent: string; event_id: string }>()
   let childKills = 0
+  /** When each agent's child was SIGKILLed by the chaos loop. */
+  const killsOf = new Map<string, number[]>()
   let restarts = 0
   let stop = false
 
@@ -86,6 +90,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         if (victim) {
           process.kill(victim.pid, 'SIGKILL')
           childKills++
+          killsOf.set(victim.name, [...(killsOf.get(victim.name) ?? []), Date.now()])
           log(`killed child of ${victim.name} (pid ${victim.pid})`)
         }
       } catch {
@@ -172,6 +177,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     seen.set(key, (seen.get(key) ?? 0) + 1)
   }
   const duplicates = [...seen.values()].filter((n) => n > 1).length
+  // A failure with no chaos kill of the agent's child between acceptance and failure (plus a
+  // second of slack for the kill to be noticed) can only come from a supervisor death.
+  let failedBySupervisor = 0
+  for (const [id, d] of accepted) {
+    const r = records.get(id)
+    if (r?.stage !== 'failed') continue
+    const from = Date.parse(r.history[0].at) - 1_000
+    const to = Date.parse(r.history.at(-1).at) + 1_000
+    if (!(killsOf.get(d.agent) ?? []).some((t) => t >= from && t <= to)) failedBySupervisor++
+  }
   let phantomVerified = 0
   for (const [id, d] of accepted) if (records.get(id)?.stage === 'verified' && !seen.has(`${d.agent} ${d.event_id}`)) phantomVerified++
   latencies.sort((a, b) => a - b)
@@ -181,6 +196,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     lost,
     duplicates,
     phantomVerified,
+    failedBySupervisor,
     acceptToVerifiedP50Ms: percentile(latencies, 50),
     acceptToVerifiedP99Ms: percentile(latencies, 99),
     childKills,
@@ -197,6 +213,7 @@ export function formatSoak(r: SoakResult): string {
     ['lost (accepted, no terminal stage or no reason)', String(r.lost)],
     ['typed twice (from the agents own logs)', String(r.duplicates)],
     ['verified, but the program was killed before reading it', String(r.phantomVerified)],
+    ['failed because a supervisor died (no child kill of that agent meanwhile)', String(r.failedBySupervisor)],
     ['accept → verified p50', `${r.acceptToVerifiedP50Ms} ms`],
     ['accept → verified p99', `${r.acceptToVerifiedP99Ms} ms`],
     ['child SIGKILLs', String(r.childKills)],
