@@ -3,7 +3,7 @@
  * `broker pty`. Deliveries are queued and handed to the provider one turn at a time; each stage
  * is reported when the provider shows it happened (provider.ts), never ahead of it.
  */
-import { WorkerLink } from '../protocol/worker-link.js'
+import { WorkerLink } from '../child/worker-link.js'
 import { CLI_KILL_AFTER_TERM_MS, LAST_OUTPUT_CHARS } from '../protocol/constants.js'
 import type { FrameError } from '../protocol/errors.js'
 import {

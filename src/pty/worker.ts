@@ -4,7 +4,7 @@
  * lifecycle (CLI exit, shutdown, signals).
  */
 import pty, { type IPty } from 'node-pty'
-import { WorkerLink, type WorkerSelfState } from '../protocol/worker-link.js'
+import { WorkerLink, type WorkerSelfState } from '../child/worker-link.js'
 import {
   CLI_EXIT_WAIT_AFTER_KILL_MS,
   CLI_KILL_AFTER_TERM_MS,

@@ -101,7 +101,7 @@ export class WorkerHandle {
   }
 
   /**
-   * Takes over a live child of an earlier supervisor on its adoption socket (src/protocol/worker-link.ts):
+   * Takes over a live child of an earlier supervisor on its adoption socket (src/child/worker-link.ts):
    * `adopt_worker` with its secret → its `worker_adopted` state (its buffered frames follow, to `onFrame`).
    * Rejects when refused, closed or not answered in time.
    */

@@ -1,6 +1,6 @@
 /**
  * Start-up on a state dir whose previous supervisor died (or handed over): its children that are
- * still alive wait on their adoption sockets (src/protocol/worker-link.ts). Each one the PID
+ * still alive wait on their adoption sockets (src/child/worker-link.ts). Each one the PID
  * journal names — verified by its start time, with an adoption socket and secret, and belonging
  * to an agent recorded in `state.json` — is connected to and adopted (AgentLifecycle.adopt).
  * Everything else (dead, unknown agent, second child of one agent, refused, silent) is reaped as

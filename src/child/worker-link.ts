@@ -19,10 +19,10 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { unlinkSync } from 'node:fs'
-import { FrameChannel, openWorkerChannel } from './channel.js'
-import { ADOPT_HANDSHAKE_TIMEOUT_MS, ORPHAN_BUFFER_MAX_BYTES } from './constants.js'
-import type { FrameError } from './errors.js'
-import type { Logger } from './log.js'
+import { FrameChannel, openWorkerChannel } from '../protocol/channel.js'
+import { ADOPT_HANDSHAKE_TIMEOUT_MS, ORPHAN_BUFFER_MAX_BYTES } from '../protocol/constants.js'
+import type { FrameError } from '../protocol/errors.js'
+import type { Logger } from '../protocol/log.js'
 import {
   BROKER_TO_WORKER_TYPES,
   brokerToWorkerSchema,
@@ -33,7 +33,7 @@ import {
   type PayloadOf,
   type WorkerToBrokerFrame,
   type WorkerToBrokerType
-} from './frames.js'
+} from '../protocol/frames.js'
 
 type Channel = FrameChannel<BrokerToWorkerFrame, WorkerToBrokerFrame>
 
