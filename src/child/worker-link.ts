@@ -18,9 +18,9 @@
  */
 import { createServer, type Server, type Socket } from 'node:net'
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { unlinkSync } from 'node:fs'
+import { readFileSync, unlinkSync } from 'node:fs'
 import { FrameChannel, openWorkerChannel } from '../protocol/channel.js'
-import { ADOPT_HANDSHAKE_TIMEOUT_MS, ORPHAN_BUFFER_MAX_BYTES } from '../protocol/constants.js'
+import { ADOPT_HANDSHAKE_TIMEOUT_MS, ORPHAN_BUFFER_MAX_BYTES, WORKER_MARK_ENV } from '../protocol/constants.js'
 import type { FrameError } from '../protocol/errors.js'
 import type { Logger } from '../protocol/log.js'
 import {
@@ -166,7 +166,25 @@ export class WorkerLink {
     this.#live = null
     channel.detachInput()
     channel.close()
+    if (!this.#recorded(this.#adoption)) {
+      this.#h.log.warn('supervisor gone before it recorded this child: nobody can adopt it, stopping')
+      this.#stopping = true
+      this.#h.onEnd()
+      return
+    }
     this.#orphan()
+  }
+
+  /** Whether the PID journal names this child (by its environment marker): only then can it be adopted. */
+  #recorded(adoption: Adoption): boolean {
+    const marker = process.env[WORKER_MARK_ENV]
+    if (!adoption.journal_path || !marker) return true
+    try {
+      const doc = JSON.parse(readFileSync(adoption.journal_path, 'utf8')) as { children?: { env_marker?: string }[] }
+      return (doc.children ?? []).some((c) => c.env_marker === `${WORKER_MARK_ENV}=${marker}`)
+    } catch {
+      return false
+    }
   }
 
   #orphan(): void {

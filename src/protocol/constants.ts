@@ -209,3 +209,5 @@ export const ADOPT_HANDSHAKE_TIMEOUT_MS = 3_000
 export const ADOPTED_EXIT_WAIT_MS = 2_000
 /** Poll interval while waiting for an adopted (not our child) process to disappear. */
 export const ADOPTED_EXIT_POLL_MS = 25
+/** Environment variable naming one child's process tree (`RELAY_WORKER_MARK=<uuid>`); the child reads it to find itself in the PID journal. */
+export const WORKER_MARK_ENV = 'RELAY_WORKER_MARK'

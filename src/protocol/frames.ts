@@ -63,7 +63,13 @@ const deliveryStamp = { ...deliveryRef, worker_name: z.string(), timestamp: z.nu
 export const adoptionSchema = z.object({
   socket_path: z.string().min(1),
   secret: z.string().min(16),
-  window_ms: z.number().int().positive()
+  window_ms: z.number().int().positive(),
+  /**
+   * The PID journal (`pids.json`). An orphan whose environment marker is not in it cannot be
+   * found by the next supervisor (it died before recording this child): it stops at once instead
+   * of waiting, so the agent is never run twice.
+   */
+  journal_path: z.string().min(1).optional()
 })
 
 /** What an orphaned child did and is, told to the supervisor that adopts it (`worker_adopted`). */

@@ -119,7 +119,7 @@ export class AgentLifecycle {
       return false
     }
     const handle = this.#newHandle(p.request, prepared, { marker: e.env_marker, startedAt: e.started_at })
-    handle.adoption = { socket_path: e.adopt_socket!, secret: e.adopt_secret!, window_ms: this.adoptWindowMs }
+    handle.adoption = { socket_path: e.adopt_socket!, secret: e.adopt_secret!, window_ms: this.adoptWindowMs, journal_path: this.journal.path }
     const sup: Supervised = { req: p.request, parent: p.parent, tracker: new RestartTracker(p.request.restart_policy), restartTimer: null, taskDeliveryId: p.taskDeliveryId }
     // Registered before the handshake: the frames the child buffered follow its answer at once.
     this.#sup.set(p.name, sup)
@@ -200,7 +200,7 @@ export class AgentLifecycle {
       throw new SpawnError('spawn_failed', `failed to start worker for '${req.name}': ${(err as Error).message}`, 500)
     }
     const where = adoptionFor(this.rt.config.paths.root)
-    handle.adoption = { ...where, window_ms: this.adoptWindowMs }
+    handle.adoption = { ...where, window_ms: this.adoptWindowMs, journal_path: this.journal.path }
     this.journal.put({
       agent: req.name,
       env_marker: handle.marker,

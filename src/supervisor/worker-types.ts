@@ -3,8 +3,8 @@ import { constants as osConstants } from 'node:os'
 import type { AgentSpec, BrokerToWorkerFrame, FrameError, WorkerToBrokerFrame } from '../protocol/index.js'
 import type { WorkerHandle } from './worker-handle.js'
 
-/** Environment variable naming one child's process tree. */
-export const WORKER_MARK_ENV = 'RELAY_WORKER_MARK'
+import { WORKER_MARK_ENV } from '../protocol/constants.js'
+export { WORKER_MARK_ENV }
 
 /** Frames that may be refused while a child is not reading its stdin. */
 export const OPTIONAL_FRAMES: ReadonlySet<string> = new Set(['ping', 'resize_pty', 'snapshot_pty'])
