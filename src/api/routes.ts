@@ -51,6 +51,7 @@ async function spawn(ctx: RouteContext): Promise<void> {
       runtime: handle.spec.runtime,
       model: handle.spec.model ?? null,
       pid: handle.pid ?? 0,
+      sessionId: ctx.rt.lifecycle.requestOf(handle.name)?.session_id ?? undefined,
       pre_registered: false,
       warning: null
     })
@@ -62,7 +63,10 @@ async function spawn(ctx: RouteContext): Promise<void> {
 
 async function release(ctx: RouteContext): Promise<void> {
   if (ctx.req.headers['content-type']?.includes('application/json')) await readJson(ctx.req, 'A')
-  await ctx.rt.releaseAgent(ctx.params.name!)
+  const name = ctx.params.name!
+  if (!(await ctx.rt.releaseAgent(name))) {
+    throw new ApiError(404, 'agent_not_found', `Agent "${name}" not found: no running agent by that name (already released or exited?)`, 'A', { name })
+  }
   await ctx.rt.stateWritten()
   sendJson(ctx.res, 200, { success: true, name: ctx.params.name })
 }
@@ -89,6 +93,9 @@ export function buildRouter(): Router {
       workspace_key: null,
       default_workspace_id: WORKSPACE_ID,
       mode: ctx.rt.config.paths.mode,
+      broker_name: ctx.rt.config.name,
+      // No cloud: the one workspace is local; a workspace key a client passed is recorded, not used.
+      workspace: { id: WORKSPACE_ID, kind: 'local', cloud: false, key_received: Boolean(ctx.rt.config.workspaceKey) },
       uptime_secs: Math.floor((Date.now() - ctx.rt.startedAt) / 1000)
     })
   )

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { SpawnRequest } from '../supervisor/agent-spec.js'
 import type { SendRequest } from '../supervisor/messaging.js'
 import { alias, ApiErrorFor, validate } from './validate.js'
+import { applySpawnFields } from './spawn-fields.js'
 
 const optString = z.string().nullable().optional()
 
@@ -65,7 +66,7 @@ export function parseSpawn(body: unknown): SpawnRequest {
   const v = validate(spawnSchema, merged, 'A')
   const task = v.task?.trim() ? v.task : null
   const rp = v.restart_policy
-  return {
+  return applySpawnFields(b, {
     name: v.name,
     cli: v.cli,
     runtime: v.runtime,
@@ -90,7 +91,7 @@ export function parseSpawn(body: unknown): SpawnRequest {
           max_consecutive_failures: rp.max_consecutive_failures ?? 3
         }
       : null
-  }
+  })
 }
 
 const sendSchema = z.object({

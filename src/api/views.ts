@@ -1,10 +1,12 @@
 /** Wire views of runtime objects (api.md §4.6). */
 import type { AgentEntry, BrokerRuntime } from '../supervisor/runtime.js'
 import { ApiError } from './reply.js'
+import { redactedEnv } from '../supervisor/agent-env.js'
 
 export function agentView(rt: BrokerRuntime, entry: AgentEntry) {
   const h = entry.handle
   const now = Date.now()
+  const req = rt.lifecycle.requestOf(h.name)
   return {
     name: h.name,
     runtime: h.spec.runtime,
@@ -21,7 +23,11 @@ export function agentView(rt: BrokerRuntime, entry: AgentEntry) {
     last_activity_at: new Date(entry.lastActivityAt).toISOString(),
     context_budget_pct: null,
     current_state: entry.blockedReason ? 'blocked' : entry.idle ? 'idle' : 'working',
-    ...(entry.blockedReason ? { blocked_reason: entry.blockedReason } : {})
+    ...(entry.blockedReason ? { blocked_reason: entry.blockedReason } : {}),
+    ...(req?.session_id ? { sessionId: req.session_id } : {}),
+    ...(req?.exit_after_task ? { exit_after_task: true } : {}),
+    // The agent's own variables; values that look like secrets are not echoed (agent-env.ts).
+    ...(req?.env ? { env: redactedEnv(req.env) } : {})
   }
 }
 

@@ -1,15 +1,17 @@
 /**
- * `broker init [--name S] [--channels CSV] [--api-port N] [--api-bind ADDR] [--persist] [--state-dir PATH]
- *              [--keep-agents-on-sigterm]`
+ * `broker init [--name S | --instance-name S] [--workspace-key K] [--channels CSV] [--api-port N]
+ *              [--api-bind ADDR] [--persist] [--state-dir PATH] [--keep-agents-on-sigterm]` — the 9.x
+ * client's `--instance-name` and `--workspace-key` (and its AGENT_RELAY_* variables) are accepted
+ * (docs/decisions.md).
  */
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { createLogger } from '../protocol/log.js'
 import { createApiServer } from '../api/server.js'
 import { BrokerLock, LockHeldError } from '../supervisor/lock.js'
-import { resolveBrokerName, resolvePaths } from '../supervisor/paths.js'
+import { discoveryFiles, resolveBrokerName, resolvePaths, STATE_DIR_ENV, workspaceKeyFrom, writeConnectionFile } from '../supervisor/paths.js'
 import { BrokerRuntime } from '../supervisor/runtime.js'
-import { readJson, removeFile, writeJsonAtomic } from '../supervisor/files.js'
+import { readJson, removeFile } from '../supervisor/files.js'
 import { adoptSurvivors } from '../supervisor/adoption/startup.js'
 import { readPreviousAgents } from '../supervisor/agent-records.js'
 import { ADOPT_WINDOW_ENV, OWNER_LEASE_ENV } from '../protocol/constants.js'
@@ -23,10 +25,11 @@ function csv(value: string | undefined): string[] {
 }
 
 export async function runInitCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['name', 'channels', 'api-port', 'api-bind', 'state-dir'], ['persist', 'keep-agents-on-sigterm'])
+  const args = parseArgs(argv, ['name', 'instance-name', 'workspace-key', 'channels', 'api-port', 'api-bind', 'state-dir'], ['persist', 'keep-agents-on-sigterm'])
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`)
   const cwd = process.cwd()
-  const name = resolveBrokerName(flagString(args, 'name'), cwd)
+  const name = resolveBrokerName(flagString(args, 'name') ?? flagString(args, 'instance-name') ?? process.env.AGENT_RELAY_BROKER_NAME, cwd)
+  const workspaceKey = workspaceKeyFrom(flagString(args, 'workspace-key'), process.env)
   const persist = args.flags.get('persist') === true
   const portFlag = flagNumber(args, 'api-port')
   const port = portFlag ?? 0
@@ -35,7 +38,9 @@ export async function runInitCommand(argv: string[]): Promise<void> {
   const channels = args.flags.has('channels') ? csv(flagString(args, 'channels')) : ['general']
   const log = createLogger('broker')
 
-  const paths = resolvePaths({ name, persist, stateDir: flagString(args, 'state-dir'), cwd })
+  const stateDir = flagString(args, 'state-dir') ?? (persist ? undefined : process.env[STATE_DIR_ENV]?.trim() || undefined)
+  const paths = resolvePaths({ name, persist, stateDir, cwd })
+  const discovery = discoveryFiles(paths, cwd)
   const lock = new BrokerLock(paths.lock)
   try {
     if (lock.acquire(paths.root)) log.warn({ root: paths.root }, 'recovered a stale broker lock')
@@ -62,6 +67,7 @@ export async function runInitCommand(argv: string[]): Promise<void> {
     channels,
     defaultAgentChannels: defaultAgentChannels.length > 0 ? defaultAgentChannels : ['general', 'engineering'],
     leaseEnabled: !persist,
+    workspaceKey,
     ...(Number.isFinite(leaseMs) && leaseMs > 0 ? { leaseMs } : {}),
     ...(Number.isFinite(adoptWindowMs) && adoptWindowMs > 0 ? { adoptWindowMs } : {}),
     keepAgentsOnSigterm: args.flags.get('keep-agents-on-sigterm') === true,
@@ -108,7 +114,8 @@ export async function runInitCommand(argv: string[]): Promise<void> {
   const actualPort = (api.server.address() as AddressInfo).port
   const url = `http://${bind}:${actualPort}`
   // connection.json first, so whoever reads the stdout line can also find the file.
-  writeJsonAtomic(paths.connection, { url, port: actualPort, api_key: apiKey, pid: process.pid, state_dir: paths.root })
+  const connection = { url, port: actualPort, api_key: apiKey, pid: process.pid, state_dir: paths.root }
+  for (const file of discovery) writeConnectionFile(file, connection, log)
   process.stdout.write(`[agent-relay] API listening on ${url}\n`)
   rt.start(url)
   rt.saveState() // the URL, for the next broker that adopts these agents
@@ -123,7 +130,7 @@ export async function runInitCommand(argv: string[]): Promise<void> {
 
   rt.onShutdown(() => {
     api.close()
-    removeFile(paths.connection)
+    for (const file of discovery) removeFile(file)
     lock.release()
     log.info('broker stopped')
     // Let pending stdout/stderr writes flush, then leave.

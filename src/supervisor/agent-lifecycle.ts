@@ -53,6 +53,7 @@ export class AgentLifecycle {
   spawn(req: SpawnRequest, parent = 'Dashboard', source = 'http_api', taskDeliveryId: string | null = null): WorkerHandle {
     if (this.rt.shuttingDown) throw new SpawnError('shutting_down', 'broker is shutting down', 503)
     if (this.rt.agents.has(req.name)) throw new SpawnError('agent_exists', `agent '${req.name}' already exists`, 409)
+    if (!req.session_id) req = { ...req, session_id: newId('ses') }
     const prepared = prepareSpawn(req, this.rt.config.cwd, this.rt.config.defaultAgentChannels)
     const sup: Supervised = { req, parent, tracker: new RestartTracker(req.restart_policy), restartTimer: null, taskDeliveryId }
     const handle = this.#startChild(req, prepared)
@@ -68,6 +69,7 @@ export class AgentLifecycle {
       cli: prepared.spec.cli,
       model: prepared.spec.model ?? null,
       pid: handle.pid ?? 0,
+      sessionId: req.session_id,
       source,
       pre_registered: false,
       registration_warning: null
@@ -180,7 +182,7 @@ export class AgentLifecycle {
       spec: prepared.spec,
       argv: prepared.argv,
       cwd: prepared.cwd,
-      env: childEnv(req.name, this.rt.url, this.#agentToken(req)),
+      env: childEnv(req.name, this.rt.url, this.#agentToken(req), req.env ?? null),
       logFile: join(this.rt.config.paths.logs, `${req.name}.log`),
       onFrame: (h, frame) => this.rt.dispatch({ type: 'worker_frame', handle: h, frame }),
       onFrameError: (h, error) => this.rt.dispatch({ type: 'worker_frame_error', handle: h, error }),
@@ -246,10 +248,7 @@ export class AgentLifecycle {
   async release(name: string, reason = 'release'): Promise<boolean> {
     const entry = this.rt.agents.get(name)
     if (!entry) return false
-    if (!entry.releasing) {
-      entry.releasing = true
-      this.rt.emit({ kind: 'agent_exit', name, reason: 'released' })
-    }
+    entry.releasing = true
     const sup = this.#sup.get(name)
     if (sup?.restartTimer) {
       // Waiting for a restart: there is no child to stop.
@@ -345,6 +344,11 @@ export class AgentLifecycle {
     this.rt.emit({ kind: 'agent_restarted', name, restart_count: sup.tracker.totalRestarts, pid: handle.pid ?? 0 })
     this.#giveTask(name, sup)
     this.rt.saveState()
+  }
+
+  /** The (validated) spawn request a live agent was started with. */
+  requestOf(name: string): SpawnRequest | undefined {
+    return this.#sup.get(name)?.req
   }
 
   /** Whether `name` is waiting for a restart (its child is gone, a new one is due). */

@@ -7,6 +7,7 @@ import { profileFor } from '../pty/profile.js'
 import { wireAgentArgs } from '../mcp/spawn.js'
 import { BROKER_BIN_PATH as BROKER_BIN, WiringError } from '../mcp/wiring.js'
 import { HEADLESS_PROVIDER_NAMES } from '../headless/providers/index.js'
+import { buildChildEnv } from './agent-env.js'
 
 export class SpawnError extends Error {
   readonly code: string
@@ -41,6 +42,16 @@ export interface SpawnRequest {
   agent_token?: string | null
   /** No relay MCP wiring (`skip_relay_prompt`/`skipRelayPrompt`): no MCP flags/files, no MCP reminder. */
   skip_relay_prompt?: boolean
+  /** This agent's own environment variables (agent-env.ts), validated at the edge. */
+  env?: Record<string, string> | null
+  /** The agent's session id (`harnessConfig.sessionId`, else issued by the broker at spawn). */
+  session_id?: string | null
+  /** `spawnMode` as the caller sent it (recorded; `exit_after_task` is what acts on it). */
+  spawn_mode?: string | null
+  /** A task agent: it ends (exit code 0) once its task is done (task-exit.ts). */
+  exit_after_task?: boolean
+  /** JSON Schema of the result the agent submits (`agentResultSchema`). */
+  result_schema?: boolean | Record<string, unknown> | null
 }
 
 export interface PreparedSpawn {
@@ -69,7 +80,7 @@ export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChanne
     throw new SpawnError((err as CliParseError).code, (err as Error).message, 400)
   }
   const [command, ...inline] = words as [string, ...string[]]
-  const executable = resolveExecutable(command, cwd)
+  const executable = resolveExecutable(command, cwd, req.env?.PATH ?? process.env.PATH ?? '')
   if (executable === null) {
     throw new SpawnError('cli_not_found', `cli '${command}' not found (not an executable file, nor on PATH)`, 400)
   }
@@ -120,17 +131,10 @@ export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChanne
 }
 
 /**
- * Environment of a child: the broker's, minus its secrets, plus the agent's identity and the
- * agent API (docs/api-agents.md): `RELAY_BROKER_URL`, `RELAY_AGENT_NAME`, `RELAY_AGENT_TOKEN`.
+ * Environment of a child: the broker's, minus its secrets, plus the agent's own `env`, plus its
+ * identity and the agent API (docs/api-agents.md): `RELAY_BROKER_URL`, `RELAY_AGENT_NAME`,
+ * `RELAY_AGENT_TOKEN` (agent-env.ts).
  */
-export function childEnv(name: string, brokerUrl: string, agentToken: string | null = null): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env }
-  delete env.RELAY_BROKER_API_KEY
-  delete env.CLAUDECODE
-  env.RELAY_AGENT_NAME = name
-  env.RELAY_AGENT_TYPE = 'agent'
-  env.RELAY_BROKER_URL = brokerUrl
-  if (agentToken) env.RELAY_AGENT_TOKEN = agentToken
-  else delete env.RELAY_AGENT_TOKEN
-  return env
+export function childEnv(name: string, brokerUrl: string, agentToken: string | null = null, agentEnv: Record<string, string> | null = null): NodeJS.ProcessEnv {
+  return buildChildEnv({ base: process.env, agentEnv, name, brokerUrl, agentToken })
 }

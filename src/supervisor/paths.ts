@@ -1,5 +1,7 @@
 /** Where a broker keeps its files (runtime.md §1.3–1.4). */
 import { mkdirSync } from 'node:fs'
+import type { Logger } from 'pino'
+import { writeJsonAtomic } from './files.js'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -50,4 +52,41 @@ export function resolvePaths(opts: { name: string; persist: boolean; stateDir?: 
     crashInsights: join(root, 'crash-insights.json'),
     pids: join(root, 'pids.json')
   }
+}
+
+/** The state directory a 9.x client's `connect()` reads `connection.json` from, when set. */
+export const STATE_DIR_ENV = 'AGENT_RELAY_STATE_DIR'
+/** Where a 9.x client's `connect({cwd})` looks without that variable: `{cwd}/.agentworkforce/relay`. */
+export const HARNESS_DISCOVERY_DIR = join('.agentworkforce', 'relay')
+
+/**
+ * Every `connection.json` this broker writes: its own, and for `--persist` also the one a 9.x
+ * client looks for under the project (`{cwd}/.agentworkforce/relay/connection.json`).
+ */
+export function discoveryFiles(paths: BrokerPaths, cwd: string): string[] {
+  const files = [paths.connection]
+  if (paths.mode === 'persist') {
+    const mirror = join(cwd, HARNESS_DISCOVERY_DIR, 'connection.json')
+    if (mirror !== paths.connection) files.push(mirror)
+  }
+  return files
+}
+
+export function writeConnectionFile(file: string, connection: Record<string, unknown>, log: Logger): void {
+  try {
+    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 })
+    writeJsonAtomic(file, connection)
+  } catch (err) {
+    // Our own file is required (it is written first and its failure is fatal); a mirror is a convenience.
+    if (file.endsWith(join('.agentworkforce', 'relay', 'connection.json'))) log.warn({ err, file }, 'could not write connection file')
+    else throw err
+  }
+}
+
+/** The workspace key of a 9.x client (`--workspace-key` or its variables); recorded, never used: no cloud. */
+export function workspaceKeyFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string | null {
+  for (const v of [flag, env.AGENT_RELAY_WORKSPACE_KEY, env.RELAY_WORKSPACE_KEY, env.RELAY_API_KEY]) {
+    if (v?.trim()) return v.trim()
+  }
+  return null
 }

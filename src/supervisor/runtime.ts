@@ -38,6 +38,8 @@ export interface RuntimeConfig {
   leaseEnabled: boolean
   /** Owner lease length; default OWNER_LEASE_MS (`RELAY_OWNER_LEASE_MS`, read in cli/init.ts). */
   leaseMs?: number
+  /** A 9.x client's workspace key: recorded (reported as received), not used — the workspace is local. */
+  workspaceKey?: string | null
   cwd: string
   log: Logger
   /** How long a child waits to be adopted after losing this supervisor; default by durability (`RELAY_ADOPT_WINDOW_MS`, read in cli/init.ts). */

@@ -32,7 +32,9 @@ export function handleWorkerFrame(rt: BrokerRuntime, handle: WorkerHandle, frame
         runtime: frame.payload.runtime,
         provider: handle.spec.provider ?? null,
         cli: handle.spec.cli,
-        model: handle.spec.model ?? null
+        model: handle.spec.model ?? null,
+        sessionId: rt.lifecycle.requestOf(name)?.session_id ?? undefined,
+        pid: handle.pid ?? undefined
       })
       return
     case 'delivery_queued':
@@ -57,7 +59,10 @@ export function handleWorkerFrame(rt: BrokerRuntime, handle: WorkerHandle, frame
       })
       return
     case 'agent_exit':
-      rt.emit({ kind: 'agent_exit', name, reason: frame.payload.reason })
+      // Not forwarded: its reason goes into the one exit event that follows (`agent_exited.reason`)
+      // once the restart policy has decided. A 9.x client's waitForExit takes the first exit event
+      // of either kind, so a code-less `agent_exit` first would hide the code, and one for a crash
+      // that is restarted would report an exit that is not final (docs/decisions.md).
       return
     case 'worker_exited':
       // The process exit that follows is the one place an exit is handled.

@@ -35,13 +35,15 @@ describe('API routes', () => {
   test('spawn reply and agent_spawned carry every documented key', async () => {
     const res = await broker.api('POST', '/api/spawn', { name: 'cid', cli: ECHO_CLI, model: 'opus', idleThresholdSecs: 0, shadowOf: 'ann' })
     assert.equal(res.status, 200)
-    assert.deepEqual(Object.keys(res.body).sort(), ['model', 'name', 'pid', 'pre_registered', 'runtime', 'success', 'warning'])
+    assert.deepEqual(Object.keys(res.body).sort(), ['model', 'name', 'pid', 'pre_registered', 'runtime', 'sessionId', 'success', 'warning'])
     assert.equal(res.body.model, 'opus')
+    assert.match(res.body.sessionId, /^ses_[0-9a-f]{32}$/, 'a 9.x sessionId issued by the broker')
     assert.equal(res.body.warning, null)
     const ev = await events.waitKind('agent_spawned', 'cid')
-    for (const k of ['name', 'runtime', 'provider', 'cli', 'model', 'pid', 'source', 'pre_registered', 'registration_warning', 'seq']) {
+    for (const k of ['name', 'runtime', 'provider', 'cli', 'model', 'pid', 'sessionId', 'source', 'pre_registered', 'registration_warning', 'seq']) {
       assert.ok(k in ev, `agent_spawned.${k}`)
     }
+    assert.equal(ev.sessionId, res.body.sessionId)
     const list = await broker.api('GET', '/api/spawned')
     const cid = list.body.agents.find((a: any) => a.name === 'cid')
     for (const k of ['name', 'runtime', 'provider', 'cli', 'model', 'team', 'channels', 'parent', 'pid', 'last_activity_ms', 'last_activity_at', 'context_budget_pct', 'current_state']) {
@@ -99,7 +101,7 @@ describe('API routes', () => {
     })
     assert.deepEqual((await broker.api('POST', '/api/preflight', { agents: [{ name: 'a', cli: 'claude' }] })).body, { queued: 1 })
     const session = await broker.api('GET', '/api/session')
-    assert.deepEqual(Object.keys(session.body).sort(), ['broker_version', 'default_workspace_id', 'mode', 'protocol_version', 'uptime_secs', 'workspace_key'])
+    assert.deepEqual(Object.keys(session.body).sort(), ['broker_name', 'broker_version', 'default_workspace_id', 'mode', 'protocol_version', 'uptime_secs', 'workspace', 'workspace_key'])
     assert.equal(session.body.workspace_key, null)
     const health = await broker.api('GET', '/health')
     assert.equal(health.body.wsConnections, 1, 'the one /ws client of this test')

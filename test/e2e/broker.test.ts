@@ -93,23 +93,26 @@ describe('broker end to end', () => {
     assert.match(String(mdf.lastError), /echo not seen/)
   })
 
-  test('release: agent_exit and agent_exited, and the child process tree is gone', async () => {
+  test('release: agent_exited (reason released) then agent_released, and the child process tree is gone', async () => {
     const list = await broker.api('GET', '/api/spawned')
     const bob = list.body.agents.find((a: any) => a.name === 'bob')
     assert.ok(bob && bob.pid > 0 && bob.cli_pid > 0)
     const res = await broker.api('DELETE', '/api/spawned/bob')
     assert.equal(res.status, 200)
     assert.deepEqual(res.body, { success: true, name: 'bob' })
-    await events.waitKind('agent_exit', 'bob')
     const exited = await events.waitKind('agent_exited', 'bob')
     assert.ok('code' in exited && 'signal' in exited)
+    assert.equal(exited.reason, 'released')
+    assert.equal(events.all.filter((e) => e.kind === 'agent_exit').length, 0)
     await events.waitKind('agent_released', 'bob')
     assert.equal(pidAlive(bob.pid), false, 'pty child gone')
     assert.equal(pidAlive(bob.cli_pid), false, 'agent CLI gone')
     const again = await broker.api('GET', '/api/spawned')
     assert.equal(again.body.agents.some((a: any) => a.name === 'bob'), false)
-    // Releasing again is idempotent.
-    assert.equal((await broker.api('DELETE', '/api/spawned/bob')).status, 200)
+    // Releasing again: the agent is gone, a 404 with a code both SDK lines surface.
+    const again404 = await broker.api('DELETE', '/api/spawned/bob')
+    assert.equal(again404.status, 404)
+    assert.equal(again404.body.code, 'agent_not_found')
   })
 
   test('a CLI that does not exist is a clear error and the broker carries on', async () => {

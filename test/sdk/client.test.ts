@@ -268,7 +268,9 @@ describe('AgentRelayClient 6.3.6 against bin/broker', () => {
     await client.release('alice', 'done')
     await seen.kind('agent_released', 'alice')
     assert.ok(!(await client.listAgents()).some((a) => a.name === 'alice'))
-    await client.release('alice')
+    const again = await rejects(client.release('alice'))
+    assert.equal(again.code, 'agent_not_found')
+    assert.equal(again.status, 404)
 
     const pid = client.brokerPid!
     assert.ok(pidAlive(pid))
