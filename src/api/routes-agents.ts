@@ -7,8 +7,10 @@ import { AGENT_INBOX_PAGE_DEFAULT, AGENT_INBOX_PAGE_MAX } from '../protocol/cons
 import { ApiError, sendJson } from './reply.js'
 import type { RouteContext, Router } from './router.js'
 import { parseSend } from './schemas.js'
-import { readJson } from './validate.js'
+import { readJson, validate } from './validate.js'
 import { performSearch, performSend } from './routes-messages.js'
+import { z } from 'zod'
+import { ResultRejected } from '../supervisor/agents/agent-results.js'
 
 function callingAgent(ctx: RouteContext): string {
   // server.ts only routes /api/agent/* with an authenticated agent
@@ -85,10 +87,63 @@ function delivery(ctx: RouteContext): void {
   })
 }
 
+// ── task agents and results (docs/api-agents.md) ─────────────────────────────
+
+const resultSchema = z.object({
+  data: z.unknown(),
+  final: z.boolean().default(true),
+  metadata: z.unknown().optional()
+})
+
+const doneSchema = z.object({ summary: z.string().max(64 * 1024).optional() })
+
+function self(ctx: RouteContext): void {
+  const name = callingAgent(ctx)
+  const req = ctx.rt.lifecycle.requestOf(name)
+  sendJson(ctx.res, 200, {
+    name,
+    session_id: req?.session_id ?? null,
+    exit_after_task: req?.exit_after_task === true,
+    result_schema: ctx.rt.results.schemaOf(name)
+  })
+}
+
+async function result(ctx: RouteContext): Promise<void> {
+  const name = callingAgent(ctx)
+  const body = (await readJson(ctx.req, 'A')) ?? {}
+  if (typeof body !== 'object' || body === null || !('data' in body)) {
+    throw new ApiError(400, 'invalid_request', 'Missing required field: data (the result, any JSON value)', 'A')
+  }
+  const v = validate(resultSchema, body, 'A')
+  try {
+    const r = ctx.rt.results.submit(name, { data: v.data, final: v.final, ...(v.metadata !== undefined ? { metadata: v.metadata } : {}) })
+    sendJson(ctx.res, 200, { success: true, name, ...r })
+  } catch (err) {
+    if (err instanceof ResultRejected) {
+      throw new ApiError(422, err.code, err.message, 'A', { problems: err.problems, result_schema: ctx.rt.results.schemaOf(name) })
+    }
+    throw err
+  }
+}
+
+async function done(ctx: RouteContext): Promise<void> {
+  const name = callingAgent(ctx)
+  const v = validate(doneSchema, (await readJson(ctx.req, 'A')) ?? {}, 'A')
+  if (!ctx.rt.tasks.isTaskAgent(name)) {
+    throw new ApiError(409, 'not_a_task_agent', `agent '${name}' was not spawned as a task agent (spawnMode task_exit / exitAfterTask); nothing to end`, 'A')
+  }
+  if (v.summary) ctx.rt.log.info({ agent: name, summary: v.summary.slice(0, 500) }, 'task done')
+  ctx.rt.tasks.complete(name, 'task_done')
+  sendJson(ctx.res, 200, { success: true, name, task_complete: true })
+}
+
 export function registerAgentRoutes(r: Router): void {
   r.add('POST', '/api/agent/send', agentSend)
   r.add('GET', '/api/agent/inbox', inbox)
   r.add('GET', '/api/agent/messages/search', (ctx) => performSearch(ctx, callingAgent(ctx)))
   r.add('GET', '/api/agent/agents', agents)
   r.add('GET', '/api/agent/deliveries/:id', delivery)
+  r.add('GET', '/api/agent/self', self)
+  r.add('POST', '/api/agent/result', result)
+  r.add('POST', '/api/agent/done', done)
 }

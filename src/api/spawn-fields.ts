@@ -3,8 +3,8 @@
  * client's `harnessConfig`, `spawnMode` / `exitAfterTask` and `agentResultSchema`.
  */
 import { z } from 'zod'
-import { AgentEnvError, validateAgentEnv } from '../supervisor/agent-env.js'
-import { compileResultSchema, ResultSchemaError } from '../supervisor/result-schema.js'
+import { AgentEnvError, validateAgentEnv } from '../supervisor/agents/agent-env.js'
+import { compileResultSchema, ResultSchemaError } from '../supervisor/agents/result-schema.js'
 import type { SpawnRequest } from '../supervisor/agent-spec.js'
 import { ApiError } from './reply.js'
 import { alias, validate } from './validate.js'

@@ -235,6 +235,8 @@ export class HeadlessWorker {
       case 'turn_done': {
         if (this.#current(ev.turn)) this.#active = null
         this.#pump()
+        // Nothing left to hand over: the agent waits for input (a task agent's task is done).
+        if (!this.#active && !this.#exiting) this.send('agent_idle', { idle_secs: 0, reason: 'turn_done' })
         return
       }
       case 'turn_failed': {

@@ -62,6 +62,19 @@ export class AgentClient {
     return this.#call('GET', '/api/agent/agents')
   }
 
+  /** What this agent was spawned with: `{name, session_id, exit_after_task, result_schema}`. */
+  self(): Promise<{ name: string; exit_after_task: boolean; result_schema: unknown }> {
+    return this.#call('GET', '/api/agent/self') as Promise<{ name: string; exit_after_task: boolean; result_schema: unknown }>
+  }
+
+  result(body: { data: unknown; final?: boolean | undefined; metadata?: unknown }): Promise<unknown> {
+    return this.#call('POST', '/api/agent/result', body)
+  }
+
+  done(summary?: string): Promise<unknown> {
+    return this.#call('POST', '/api/agent/done', summary === undefined ? {} : { summary })
+  }
+
   delivery(id: string): Promise<unknown> {
     return this.#call('GET', `/api/agent/deliveries/${encodeURIComponent(id)}`)
   }

@@ -11,7 +11,10 @@ export async function runMcpServer(): Promise<void> {
   console.info = toStderr
   console.debug = toStderr
   const identity = resolveIdentity()
-  const server = createRelayMcpServer(new AgentClient(identity))
+  const client = new AgentClient(identity)
+  // The result schema goes into submit_result's description; without the broker the tools still work later.
+  const self = await client.self().catch(() => null)
+  const server = createRelayMcpServer(client, self)
   const transport = new StdioServerTransport()
   transport.onclose = () => process.exit(0)
   process.stdin.on('end', () => process.exit(0))

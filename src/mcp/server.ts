@@ -31,7 +31,21 @@ async function run(fn: () => Promise<unknown>): Promise<CallToolResult> {
 const text = z.string().min(1).describe('the message text')
 const mode = z.enum(['wait', 'steer']).optional().describe("'wait' (default): typed when the recipient is idle; 'steer': interrupts it")
 
-export function createRelayMcpServer(client: AgentClient): McpServer {
+/** What `broker mcp` learned about its agent at start (GET /api/agent/self), when it could. */
+export interface AgentSelf {
+  exit_after_task: boolean
+  result_schema: unknown
+}
+
+function submitResultDescription(self: AgentSelf | null): string {
+  const base =
+    'Submit your structured result to whoever spawned you (final defaults to true; pass final:false for an interim result). The broker checks it against the requested schema and answers with what is wrong if it does not match.'
+  const schema = self?.result_schema != null ? ` The result (data) must match this JSON Schema: ${JSON.stringify(self.result_schema)}` : ''
+  const ends = self?.exit_after_task ? ' A final result ends your session (your task is done).' : ''
+  return base + schema + ends
+}
+
+export function createRelayMcpServer(client: AgentClient, self: AgentSelf | null = null): McpServer {
   const server = new McpServer(
     { name: MCP_SERVER_NAME, version: BROKER_VERSION },
     { instructions: `You are agent "${client.name}" on a local agent relay. Use these tools to message other agents; every send returns delivery ids you can check with delivery_status.` }
@@ -116,6 +130,28 @@ export function createRelayMcpServer(client: AgentClient): McpServer {
       inputSchema: { delivery_id: z.string().min(1) }
     },
     ({ delivery_id }) => run(() => client.delivery(delivery_id))
+  )
+
+  server.registerTool(
+    'submit_result',
+    {
+      description: submitResultDescription(self),
+      inputSchema: {
+        data: z.unknown().describe('the result (any JSON value; must match the result schema when one was given)'),
+        final: z.boolean().optional().describe('true (default): this is the result; false: an interim one'),
+        metadata: z.unknown().optional().describe('optional extra information about the result')
+      }
+    },
+    ({ data, final, metadata }) => run(() => client.result({ data, final, ...(metadata !== undefined ? { metadata } : {}) }))
+  )
+
+  server.registerTool(
+    'task_done',
+    {
+      description: 'Say that the task you were spawned for is finished: the broker ends your session cleanly. Only for task agents.',
+      inputSchema: { summary: z.string().optional().describe('one line on what was done') }
+    },
+    ({ summary }) => run(() => client.done(summary))
   )
 
   return server

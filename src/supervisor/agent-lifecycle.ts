@@ -25,6 +25,7 @@ import { PidJournal, type PidEntry } from './pid-journal.js'
 import { CrashInsights } from './crash-insights.js'
 import { SupervisionMetrics } from './metrics.js'
 import type { AgentRecord, PreviousAgent } from './agent-records.js'
+import { TASK_EXIT_NOTE } from './agents/task-exit.js'
 
 interface Supervised {
   req: SpawnRequest
@@ -229,7 +230,9 @@ export class AgentLifecycle {
     const task = sup.req.task
     if (!task) return
     if (sup.taskDeliveryId && this.rt.deliveries.openFor(name).some((r) => r.delivery_id === sup.taskDeliveryId)) return
-    const rec = this.rt.messaging.deliver(name, { event_id: newId('init'), from: 'broker', to: name, body: task, thread_id: null, priority: 2, injection_mode: 'wait' })
+    // A PTY task agent is told how to say it is done (task-exit.ts); a headless one ends with its turn.
+    const body = sup.req.exit_after_task && sup.req.runtime === 'pty' ? `${task}\n\n${TASK_EXIT_NOTE}` : task
+    const rec = this.rt.messaging.deliver(name, { event_id: newId('init'), from: 'broker', to: name, body, thread_id: null, priority: 2, injection_mode: 'wait' })
     sup.taskDeliveryId = rec.delivery_id
   }
 
@@ -268,7 +271,7 @@ export class AgentLifecycle {
     if (!entry || entry.handle !== handle) return
     const name = handle.name
     const sup = this.#sup.get(name)
-    const requested = entry.releasing || this.rt.shuttingDown
+    const requested = entry.releasing || this.rt.shuttingDown || entry.taskDone === true
     const decision: RestartDecision = sup
       ? sup.tracker.onExit({ code: info.code, signal: info.signal, uptimeMs: info.uptimeMs, wasReady: info.wasReady, requested, now: Date.now() })
       : { action: 'final', reason: 'requested' }
@@ -287,7 +290,8 @@ export class AgentLifecycle {
       sup!.restartTimer = setTimeout(() => this.#restart(name), decision.delayMs)
       return
     }
-    const status = { code: info.code, signal: info.signal, reason: exitReason }
+    // A task agent the broker ended because its task was done exits cleanly, whatever signal ended it.
+    const status = entry.taskDone && !entry.releasing ? { code: 0, signal: null, reason: 'task_complete' } : { code: info.code, signal: info.signal, reason: exitReason }
     if (decision.action === 'dead') this.#finalize(entry, status, 'worker_permanently_dead', decision.reason)
     else this.#finalize(entry, status, entry.releasing ? 'agent_released' : 'worker_exited')
   }
@@ -349,6 +353,26 @@ export class AgentLifecycle {
   /** The (validated) spawn request a live agent was started with. */
   requestOf(name: string): SpawnRequest | undefined {
     return this.#sup.get(name)?.req
+  }
+
+  /** The delivery id of the agent's initial task, if it has one. */
+  taskDeliveryOf(name: string): string | null {
+    return this.#sup.get(name)?.taskDeliveryId ?? null
+  }
+
+  /** Ends a task agent whose task is done (task-exit.ts): a clean, final exit (code 0). */
+  async finishTask(name: string): Promise<void> {
+    const entry = this.rt.agents.get(name)
+    if (!entry || entry.releasing || entry.taskDone) return
+    entry.taskDone = true
+    const sup = this.#sup.get(name)
+    if (sup?.restartTimer) {
+      clearTimeout(sup.restartTimer)
+      sup.restartTimer = null
+      this.#finalize(entry, { code: 0, signal: null, reason: 'task_complete' }, 'worker_exited')
+      return
+    }
+    await entry.handle.stop('task_complete')
   }
 
   /** Whether `name` is waiting for a restart (its child is gone, a new one is due). */

@@ -7,7 +7,7 @@ import { profileFor } from '../pty/profile.js'
 import { wireAgentArgs } from '../mcp/spawn.js'
 import { BROKER_BIN_PATH as BROKER_BIN, WiringError } from '../mcp/wiring.js'
 import { HEADLESS_PROVIDER_NAMES } from '../headless/providers/index.js'
-import { buildChildEnv } from './agent-env.js'
+import { buildChildEnv } from './agents/agent-env.js'
 
 export class SpawnError extends Error {
   readonly code: string

@@ -181,7 +181,7 @@ export class Messaging {
         return
       }
       case 'delivery_verified':
-        this.#verified(frame.payload.delivery_id, name)
+        this.#verified(frame.payload.delivery_id, name, frame.payload.verification)
         return
       case 'delivery_failed': {
         const rec = this.rt.deliveries.get(frame.payload.delivery_id)
@@ -201,13 +201,18 @@ export class Messaging {
     }
   }
 
-  #verified(id: string, name: string): void {
+  /**
+   * `verification` says how it was proven: `echo` (seen on the agent's screen) or `provider` (the
+   * headless model took the turn up). Either way the agent has read it: `delivery_read_ack{marked}`.
+   */
+  #verified(id: string, name: string, verification: 'echo' | 'provider'): void {
     const rec = this.#advance(id, 'verified', name)
     if (!rec) return
     const ref = { name, delivery_id: rec.delivery_id, event_id: rec.event_id }
     this.rt.emit({ kind: 'delivery_ack', ...ref, timestamp: Date.now() })
     this.rt.emit({ kind: 'message_delivery_confirmed', ...ref, from: rec.from, to: rec.to })
-    this.rt.emit({ kind: 'delivery_verified', ...ref })
+    this.rt.emit({ kind: 'delivery_verified', ...ref, verification })
+    this.rt.emit({ kind: 'delivery_read_ack', ...ref, status: 'marked' })
   }
 
   /** A delivery that was (or may have been) typed and not verified ends here. */
@@ -304,7 +309,7 @@ export class Messaging {
     if (open.length > 0) this.rt.emit({ kind: 'delivery_dropped', name, count: open.length, reason })
     for (const rec of open) {
       const fact = facts.get(rec.delivery_id)
-      if (fact === 'verified') this.#verified(rec.delivery_id, name)
+      if (fact === 'verified') this.#verified(rec.delivery_id, name, 'echo') // the child's facts file: seen on screen
       else if (fact === 'injecting' || fact === 'failed' || rec.stage === 'injected') this.fail(rec.delivery_id, `${TYPED_NOT_VERIFIED} (${reason})`)
       else this.deadLetter(rec, reason)
     }

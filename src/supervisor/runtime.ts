@@ -25,6 +25,8 @@ import { LoopMonitor } from './loop-monitor.js'
 import { join } from 'node:path'
 import { HistoryLog } from '../history/log.js'
 import { OffloadPool } from '../offload/pool.js'
+import { TaskExit } from './agents/task-exit.js'
+import { AgentResults } from './agents/agent-results.js'
 
 export interface RuntimeConfig {
   name: string
@@ -64,6 +66,8 @@ export interface AgentEntry {
   releasing: boolean
   /** Why the CLI cannot take input (login wall), from the child's `worker_blocked`; cleared by `worker_ready`. */
   blockedReason?: string | null
+  /** A task agent whose task is done is being ended (task-exit.ts): its exit is clean and final. */
+  taskDone?: boolean
 }
 
 export class BrokerRuntime {
@@ -78,6 +82,10 @@ export class BrokerRuntime {
   /** Sends and inbounds for `/api/threads` and agent inboxes. */
   readonly history: MessageHistory
   readonly messaging: Messaging
+  /** Task agents: ending them when their task is done. */
+  readonly tasks: TaskExit
+  /** Results agents submit (`agent_result`). */
+  readonly results: AgentResults
   readonly startedAt = Date.now()
   readonly log: Logger
   /** The supervisor's own event-loop delay (`/api/metrics`). */
@@ -103,6 +111,8 @@ export class BrokerRuntime {
     revokeTokensOnDeparture(this.events, this.agentTokens, (name) => this.agents.has(name))
     const log = new HistoryLog(join(config.paths.root, 'history'), { onError: (err) => config.log.warn({ err }, 'could not append to the message history') })
     this.history = new MessageHistory({ events: this.events, hub: this.hub, deliveries: this.deliveries, log, pool: this.offload })
+    this.tasks = new TaskExit(this)
+    this.results = new AgentResults(this)
   }
 
   start(url: string): void {

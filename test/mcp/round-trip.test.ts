@@ -53,10 +53,10 @@ describe('broker mcp round trip', { concurrency: 1 }, () => {
 
   const call = (c: Client, name: string, args: Record<string, unknown> = {}) => c.callTool({ name, arguments: args }) as Promise<ToolResult>
 
-  test('the server is "relaycast" with the seven relay tools', async () => {
+  test('the server is "relaycast" with the seven relay tools, submit_result and task_done', async () => {
     assert.equal(a.getServerVersion()?.name, 'relaycast')
     const names = (await a.listTools()).tools.map((t) => t.name).sort()
-    assert.deepEqual(names, ['agent_list', 'delivery_status', 'message_dm_send', 'message_inbox_check', 'message_post', 'message_reply', 'message_search'])
+    assert.deepEqual(names, ['agent_list', 'delivery_status', 'message_dm_send', 'message_inbox_check', 'message_post', 'message_reply', 'message_search', 'submit_result', 'task_done'])
   })
 
   test('A sends a DM through the tool: relay_inbound, B reads the text, the delivery reaches verified', async () => {
@@ -133,6 +133,34 @@ describe('broker mcp round trip', { concurrency: 1 }, () => {
     const unknown = await call(a, 'delivery_status', { delivery_id: 'del_nope' })
     assert.equal(unknown.isError, true)
     assert.equal(unknown.structuredContent.error.status, 404)
+  })
+
+  test('submit_result: the schema is in its description; a mismatch is a tool error naming the problem; a match is agent_result; final ends a task agent', async () => {
+    const TOKEN_T = `at_${'c3'.repeat(16)}`
+    const schema = { type: 'object', properties: { verdict: { type: 'string', enum: ['pass', 'fail'] } }, required: ['verdict'] }
+    await broker.spawnAgent('t', ECHO_CLI, { agent_token: TOKEN_T, agentResultSchema: schema, exitAfterTask: true })
+    await events.waitKind('worker_ready', 't')
+    const t = await mcpClient({ RELAY_BROKER_URL: broker.url, RELAY_AGENT_NAME: 't', RELAY_AGENT_TOKEN: TOKEN_T })
+    try {
+      const tool = (await t.listTools()).tools.find((x) => x.name === 'submit_result')!
+      assert.ok(tool.description!.includes(JSON.stringify(schema)), tool.description)
+      const bad = await call(t, 'submit_result', { data: { verdict: 'maybe' } })
+      assert.equal(bad.isError, true)
+      assert.equal(bad.structuredContent.error.code, 'result_schema_mismatch')
+      assert.match(bad.content[0]!.text!, /verdict: /)
+      assert.equal(events.of('agent_result', 't').length, 0)
+      const interim = await call(t, 'submit_result', { data: { verdict: 'fail' }, final: false, metadata: { step: 1 } })
+      assert.ok(!interim.isError, JSON.stringify(interim))
+      const first = await events.waitKind('agent_result', 't')
+      assert.deepEqual([first.data, first.final, first.metadata], [{ verdict: 'fail' }, false, { step: 1 }])
+      const good = await call(t, 'submit_result', { data: { verdict: 'pass' } })
+      assert.equal(good.structuredContent.task_complete, true)
+      const exited = await events.waitKind('agent_exited', 't')
+      assert.deepEqual([exited.code, exited.signal, exited.reason], [0, null, 'task_complete'])
+      assert.equal(events.of('agent_result', 't').length, 2)
+    } finally {
+      await t.close()
+    }
   })
 
   test('a wrong token is refused by the broker, not guessed around', async () => {

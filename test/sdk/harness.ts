@@ -14,8 +14,9 @@ export class Seen {
   readonly #waiters: { pred: (e: Ev) => boolean; resolve: (e: Ev) => void }[] = []
   readonly off: () => void
 
-  constructor(client: AgentRelayClient) {
-    this.off = client.onEvent((e) => {
+  /** Any client with `onEvent` (6.3.6 `AgentRelayClient`, 9.x `HarnessDriverClient`). */
+  constructor(client: { onEvent(listener: (e: any) => void): () => void }) {
+    this.off = client.onEvent((e: unknown) => {
       const ev = e as Ev
       this.all.push(ev)
       for (let i = this.#waiters.length - 1; i >= 0; i--) {

@@ -37,7 +37,8 @@ test('release kills the whole tree, including descendants that left the CLI grou
     assert.deepEqual(ptyChildren('tree'), [])
     assert.deepEqual([same, group, session].flatMap((n) => psLines(`sleep ${n}`)), [])
     const kinds = events.all.filter((e) => e.name === 'tree').map((e) => e.kind)
-    assert.deepEqual(kinds.slice(kinds.indexOf('agent_exit')), ['agent_exit', 'agent_exited', 'agent_released'])
+    assert.deepEqual(kinds.slice(kinds.indexOf('agent_exited')), ['agent_exited', 'agent_released'])
+    assert.equal(kinds.includes('agent_exit'), false, 'no code-less agent_exit before the final exit (docs/decisions.md)')
   } finally {
     events.close()
     await broker.stop()
