@@ -44,6 +44,8 @@ describe('HarnessDriverClient 9.1.6 against bin/broker', () => {
     // only sends headless spawns for the literal cli names claude and opencode.
     writeFileSync(join(bin, 'claude'), `#!/bin/sh\nexec "${process.execPath}" "${join(FIXTURES, 'fake-provider.mjs')}" "$@"\n`)
     chmodSync(join(bin, 'claude'), 0o755)
+    writeFileSync(join(bin, 'opencode'), `#!/bin/sh\nexec "${process.execPath}" "${join(FIXTURES, 'fake-provider-opencode.mjs')}" "$@"\n`)
+    chmodSync(join(bin, 'opencode'), 0o755)
     // The default spawn: no binaryArgs, so the broker gets exactly the 9.x `init --instance-name …
     // --workspace-key … --channels …` command line and its AGENT_RELAY_* / RELAY_* variables.
     client = await HarnessDriverClient.spawn({
@@ -263,6 +265,32 @@ describe('HarnessDriverClient 9.1.6 against bin/broker', () => {
     assert.equal(verified.verification, 'provider')
   })
 
+  test('spawnClaude (headless) and spawnOpencode: provider-verified turns, delivery_read_ack, waitForIdle on a headless agent', async () => {
+    const cl = await client.spawnClaude({ name: 'cl', transport: 'headless' })
+    const oc = await client.spawnOpencode({ name: 'oc' })
+    assert.deepEqual([cl.runtime, oc.runtime], ['headless', 'headless'])
+    for (const h of [cl, oc]) {
+      await seen.kind('worker_ready', h.name)
+      const idle = h.waitForIdle(30_000)
+      const res = await client.sendMessage({ to: h.name, text: `a turn for ${h.name}` })
+      const verified = await seen.waitFor((e) => e.kind === 'delivery_verified' && e.event_id === res.event_id, `${h.name} verified`, 30_000)
+      assert.equal(verified.verification, 'provider')
+      await seen.waitFor((e: any) => e.kind === 'delivery_read_ack' && e.event_id === res.event_id, `${h.name} read ack`)
+      assert.equal((await idle).reason, 'idle', 'the turn ended: the headless agent is idle')
+      await h.release()
+      assert.equal((await h.waitForExit(10_000)).reason, 'exited')
+    }
+  })
+
+  test('disconnectEvents / connectEvents(sinceSeq) replays what was missed', async () => {
+    const lastSeq = Math.max(...seen.all.map((e) => (typeof e.seq === 'number' ? e.seq : 0)))
+    client.disconnectEvents()
+    const missed = await client.sendMessage({ to: 'alice', text: 'sent while nine was away' })
+    client.connectEvents(lastSeq)
+    const replayed = await seen.waitFor((e) => e.kind === 'relay_inbound' && e.event_id === missed.event_id, 'replayed relay_inbound')
+    assert.ok(replayed.seq > lastSeq)
+  })
+
   test('harnessConfig: its command, args, env and cwd win over cli', async () => {
     const cwd = tempDir('relay-hd-cwd-')
     const h = await client.spawnPty({
@@ -312,6 +340,32 @@ describe('HarnessDriverClient 9.1.6 against bin/broker', () => {
       await new Promise((r) => durable.once('exit', r))
     }
     assert.equal(existsSync(join(project, '.agentworkforce', 'relay', 'connection.json')), false, 'removed on a clean stop')
+
+    // AGENT_RELAY_STATE_DIR, which both clients' connect() read first, is the broker's state dir too.
+    const stateDir = tempDir('relay-hd-statedir-')
+    const viaEnv = spawn(process.execPath, [BROKER_BIN, 'init', '--name', 'via-env'], { cwd: project, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, RELAY_LOG_FORMAT: 'json', AGENT_RELAY_STATE_DIR: stateDir } })
+    try {
+      await new Promise<void>((resolve, reject) => {
+        viaEnv.stdout!.on('data', (d: Buffer) => {
+          if (String(d).includes('API listening')) resolve()
+        })
+        viaEnv.once('exit', (code) => reject(new Error(`broker exited ${code}`)))
+      })
+      const saved = process.env.AGENT_RELAY_STATE_DIR
+      process.env.AGENT_RELAY_STATE_DIR = stateDir
+      let found: HarnessDriverClient
+      try {
+        found = HarnessDriverClient.connect({ cwd: '/nonexistent' })
+      } finally {
+        if (saved === undefined) delete process.env.AGENT_RELAY_STATE_DIR
+        else process.env.AGENT_RELAY_STATE_DIR = saved
+      }
+      assert.equal(((await found.getSession()) as any).broker_name, 'via-env')
+      found.disconnect()
+    } finally {
+      viaEnv.kill('SIGTERM')
+      await new Promise((r) => viaEnv.once('exit', r))
+    }
 
     const exits: { code: number | null }[] = []
     client.onBrokerExit((info) => exits.push({ code: info.code }))
