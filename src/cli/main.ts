@@ -10,6 +10,14 @@ commands:
   mcp         the relay MCP server for an agent (stdio; identity from its environment)
   mcp-args    print the flags/config that wire \`broker mcp\` into a CLI
   dump-pty    print an agent's screen: dump-pty <name> [--format plain|ansi] [--broker-url] [--api-key] [--state-dir]
+  status      the agents as a table (states, pids, uptime, restarts, memory, pending) [--json]
+  spawn       start an agent and wait until it is ready: spawn <name> -- <cli> [args]
+  send        send a message and follow its delivery stages: send <to> <text>
+  release     stop and remove an agent: release <name>
+  logs        an agent's history (lifecycle, messages, deliveries): logs <name> [-f]
+  attach      mirror an agent's terminal: attach <name> [--mode view|drive]
+  ui          print the web view's URL (key in the fragment)
+  (each verb: broker <verb> --help)
   --version   print the version
 `
 
@@ -45,6 +53,17 @@ export async function main(argv: string[]): Promise<void> {
       case 'dump-pty': {
         const { runDumpPtyCommand } = await import('./dump-pty.js')
         await runDumpPtyCommand(rest)
+        return
+      }
+      case 'status':
+      case 'spawn':
+      case 'send':
+      case 'release':
+      case 'logs':
+      case 'attach':
+      case 'ui': {
+        const { runVerbCommand } = await import('./verbs/index.js')
+        await runVerbCommand(command, rest)
         return
       }
       case '--version':
