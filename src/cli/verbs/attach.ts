@@ -6,7 +6,7 @@
  */
 import type WebSocket from 'ws'
 import { flagString, UsageError } from '../args.js'
-import { CliError, clientFrom, CONNECTION_HELP, EXIT_FAILED, onEvents, parseVerbArgs, runVerb, type BrokerClient } from './client.js'
+import { CliError, clientFrom, CONNECTION_HELP, EXIT_FAILED, eventHandler, parseVerbArgs, runVerb, type BrokerClient } from './client.js'
 
 const HELP = `usage: broker attach <name> [--mode view|drive]
 
@@ -41,13 +41,12 @@ export async function runAttachCommand(argv: string[]): Promise<void> {
     const enc = encodeURIComponent(name)
     await client.get(`/api/spawned/${enc}/snapshot?format=plain`) // 404 (exit 4) before anything is drawn
 
-    const events = await client.openSocket('/ws')
     let input: WebSocket | null = null
     let drawn = false
     let ended: string | null = null
     let finish: (why: string) => void = () => undefined
     const done = new Promise<string>((resolve) => (finish = resolve))
-    onEvents(events, (ev) => {
+    const onEvent = eventHandler((ev) => {
       if (ev.name !== name) return
       if (ev.kind === 'worker_stream') {
         if (drawn) process.stdout.write(String(ev.chunk ?? ''))
@@ -56,6 +55,7 @@ export async function runAttachCommand(argv: string[]): Promise<void> {
       if (ev.kind === 'agent_released' || ev.kind === 'agent_permanently_dead') finish(`${name} ${ev.kind === 'agent_released' ? 'was released' : 'is permanently dead'}`)
       else if (ev.kind === 'agent_exited') process.stderr.write(`\r\n[${name} exited with code ${String(ev.code)}]\r\n`)
     })
+    const events = await client.openSocket('/ws', onEvent)
     events.once('close', () => finish('the broker closed the stream'))
 
     const snap = await client.get(`/api/spawned/${enc}/snapshot?format=ansi`)
@@ -64,9 +64,8 @@ export async function runAttachCommand(argv: string[]): Promise<void> {
     drawn = true // chunks from here on are newer than the snapshot
 
     if (mode === 'drive') {
-      input = await client.openSocket(`/api/input/${enc}/stream`)
-      input.on('message', (data) => {
-        const msg = JSON.parse(String(data)) as { type?: string; message?: string }
+      input = await client.openSocket(`/api/input/${enc}/stream`, (text) => {
+        const msg = JSON.parse(text) as { type?: string; message?: string }
         if (msg.type === 'pty_input_error') finish(`input refused: ${msg.message}`)
       })
       input.once('close', () => finish('the input stream closed'))

@@ -100,9 +100,14 @@ export class BrokerClient {
     return this.call('GET', path)
   }
 
-  /** A WebSocket on the broker (`/ws…` or an input stream), resolved once open. */
-  openSocket(path: string): Promise<WebSocket> {
+  /**
+   * A WebSocket on the broker (`/ws…` or an input stream), resolved once open. `onText` is
+   * attached before the socket opens: frames that arrive together with the handshake (a replay)
+   * are not lost.
+   */
+  openSocket(path: string, onText?: (text: string) => void): Promise<WebSocket> {
     const ws = new WebSocket(this.url.replace(/^http/, 'ws') + path, { headers: this.#headers(false) })
+    if (onText) ws.on('message', (data) => onText(String(data)))
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(ws))
       ws.once('unexpected-response', (_req, res) => {
@@ -164,16 +169,17 @@ export async function runVerb(verb: string, help: string, argv: readonly string[
 /** Events of one `/ws` connection as parsed objects. */
 export type EventJson = { kind: string; seq?: number; name?: string; [k: string]: unknown }
 
-export function onEvents(ws: WebSocket, handler: (ev: EventJson) => void): void {
-  ws.on('message', (data) => {
+/** A text-frame handler for `openSocket` that hands on parsed events. */
+export function eventHandler(handler: (ev: EventJson) => void): (text: string) => void {
+  return (text) => {
     let ev: unknown
     try {
-      ev = JSON.parse(String(data))
+      ev = JSON.parse(text)
     } catch {
       return
     }
     if (ev && typeof ev === 'object' && typeof (ev as EventJson).kind === 'string') handler(ev as EventJson)
-  })
+  }
 }
 
 /** `1h02m`, `3m05s`, `12s`. */

@@ -4,7 +4,7 @@
  * following live, `--output` adds its terminal output (escape sequences removed) while following.
  */
 import { UsageError } from '../args.js'
-import { clientFrom, CONNECTION_HELP, onEvents, parseVerbArgs, runVerb, type EventJson } from './client.js'
+import { clientFrom, CONNECTION_HELP, eventHandler, parseVerbArgs, runVerb, type EventJson } from './client.js'
 
 const HELP = `usage: broker logs <name> [-f] [--output]
 
@@ -108,10 +108,9 @@ export async function runLogsCommand(argv: string[]): Promise<void> {
     for (const ev of events) print(ev, false)
     if (args.flags.get('follow') !== true) return
     const last = events.at(-1)?.seq ?? 0
-    const ws = await client.openSocket(`/ws?sinceSeq=${last}`)
     const withOutput = args.flags.get('output') === true
     let partial = ''
-    onEvents(ws, (ev) => {
+    const onEvent = eventHandler((ev) => {
       if (ev.kind === 'worker_stream') {
         if (!withOutput || ev.name !== name) return
         const lines = (partial + stripAnsi(String(ev.chunk ?? ''))).split('\n')
@@ -121,6 +120,7 @@ export async function runLogsCommand(argv: string[]): Promise<void> {
       }
       print(ev, true)
     })
+    const ws = await client.openSocket(`/ws?sinceSeq=${last}`, onEvent)
     let stopping = false
     await new Promise<void>((resolve) => {
       ws.once('close', () => {

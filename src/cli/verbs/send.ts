@@ -1,6 +1,6 @@
 /** `broker send <to> <text…>`: sends a DM or `#channel` post and prints each delivery's stages as they happen. */
 import { flagNumber, flagString, UsageError } from '../args.js'
-import { CliError, clientFrom, CONNECTION_HELP, EXIT_FAILED, EXIT_OK, onEvents, parseVerbArgs, runVerb } from './client.js'
+import { CliError, clientFrom, CONNECTION_HELP, EXIT_FAILED, EXIT_OK, eventHandler, parseVerbArgs, runVerb } from './client.js'
 
 const HELP = `usage: broker send <to> <text…> [options]
 
@@ -47,10 +47,9 @@ export async function runSendCommand(argv: string[]): Promise<void> {
     const priority = flagNumber(args, 'priority')
     const client = clientFrom(args)
     const wait = args.flags.get('no-wait') !== true
-    const ws = wait ? await client.openSocket('/ws') : null
     const byId = new Map<string, { stage: string; reason: string | null; at: number }[]>()
     let onStage: (() => void) | null = null
-    if (ws) onEvents(ws, (ev) => {
+    const onEvent = eventHandler((ev) => {
       const stage = STAGE_EVENTS[ev.kind]
       if (!stage || typeof ev.delivery_id !== 'string') return
       const list = byId.get(ev.delivery_id) ?? []
@@ -58,6 +57,7 @@ export async function runSendCommand(argv: string[]): Promise<void> {
       byId.set(ev.delivery_id, list)
       onStage?.()
     })
+    const ws = wait ? await client.openSocket('/ws', onEvent) : null
     try {
       const started = Date.now()
       const reply = await client.call('POST', '/api/send', {

@@ -1,6 +1,6 @@
 /** `broker spawn <name> [options] -- <cli> [args…]`: starts an agent and shows starting → ready. */
 import { flagNumber, flagString, UsageError } from '../args.js'
-import { CliError, clientFrom, CONNECTION_HELP, EXIT_FAILED, onEvents, parseVerbArgs, runVerb, type EventJson } from './client.js'
+import { CliError, clientFrom, CONNECTION_HELP, EXIT_FAILED, eventHandler, parseVerbArgs, runVerb, type EventJson } from './client.js'
 
 const HELP = `usage: broker spawn <name> [options] -- <cli> [args…]
 
@@ -30,15 +30,15 @@ export async function runSpawnCommand(argv: string[]): Promise<void> {
     const channels = flagString(args, 'channels')
     const client = clientFrom(args)
     const wait = args.flags.get('no-wait') !== true
-    const ws = wait ? await client.openSocket('/ws') : null
     const seen: EventJson[] = []
     let check: (() => void) | null = null
-    if (ws) onEvents(ws, (ev) => {
+    const onEvent = eventHandler((ev) => {
       if (ev.name === name) {
         seen.push(ev)
         check?.()
       }
     })
+    const ws = wait ? await client.openSocket('/ws', onEvent) : null
     try {
       const started = Date.now()
       const reply = await client.call('POST', '/api/spawn', {
