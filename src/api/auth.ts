@@ -39,7 +39,12 @@ export class ApiKeyAuth {
 
   check(req: IncomingMessage): boolean {
     const key = this.presented(req)
-    return key !== null && timingSafeEqual(digest(key), this.#expected)
+    return key !== null && this.matches(key)
+  }
+
+  /** Whether `key` is the API key (constant time). */
+  matches(key: string): boolean {
+    return timingSafeEqual(digest(key.trim()), this.#expected)
   }
 
   reject(res: ServerResponse): void {

@@ -1,6 +1,7 @@
 /** A small method + path router: 404 for unknown paths, 405 with `allow` for a wrong method. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BrokerRuntime } from '../supervisor/runtime.js'
+import type { Role } from './ui/access.js'
 
 export interface RouteContext {
   req: IncomingMessage
@@ -10,6 +11,8 @@ export interface RouteContext {
   rt: BrokerRuntime
   /** The calling agent, on `/api/agent/*` routes (authenticated by its agent token). */
   agent?: string
+  /** Who called an admin route: the API key, or a read-only observer token (GET routes only). */
+  role?: Role
 }
 
 export type Handler = (ctx: RouteContext) => Promise<void> | void

@@ -19,6 +19,7 @@ import { registerChannelRoutes } from './routes-channels.js'
 import { registerMessageRoutes } from './routes-messages.js'
 import { registerPtyRoutes } from './routes-pty.js'
 import { registerStatusRoutes } from './routes-status.js'
+import { registerUiRoutes } from './ui/routes.js'
 import { MEMBERSHIPS, WORKSPACE_ID } from './workspace.js'
 import { eventStreamCount } from './ws-events.js'
 
@@ -139,6 +140,7 @@ export function buildRouter(): Router {
   registerAgentRoutes(r)
   registerDeliveryRoutes(r)
   registerHealthRoutes(r)
+  registerUiRoutes(r)
   return r
 }
 

@@ -14,6 +14,9 @@ import { serveInputStream } from './input-stream.js'
 import { ApiError, sendEmpty, sendErrorB } from './reply.js'
 import { buildRouter, sinceParam } from './routes.js'
 import { serveEventStream } from './ws-events.js'
+import { observerMay, READ_ONLY_BODY, roleOf, selectProtocol, type Role } from './ui/access.js'
+import { observerTokensFor } from './ui/observer-tokens.js'
+import { isUiPath, serveUi } from './ui/static.js'
 
 export interface ApiServer {
   server: Server
@@ -49,8 +52,9 @@ function decodeSegment(seg: string): string | null {
 export function createApiServer(rt: BrokerRuntime): ApiServer {
   const auth = new ApiKeyAuth(rt.config.apiKey)
   const router = buildRouter()
-  const eventWss = new WebSocketServer({ noServer: true, maxPayload: EVENT_STREAM_MAX_FRAME_BYTES })
-  const inputWss = new WebSocketServer({ noServer: true, maxPayload: INPUT_STREAM_MAX_FRAME_BYTES })
+  const observers = observerTokensFor(rt)
+  const eventWss = new WebSocketServer({ noServer: true, maxPayload: EVENT_STREAM_MAX_FRAME_BYTES, handleProtocols: selectProtocol })
+  const inputWss = new WebSocketServer({ noServer: true, maxPayload: INPUT_STREAM_MAX_FRAME_BYTES, handleProtocols: selectProtocol })
   const ready = () => rt.url !== ''
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -62,7 +66,12 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
       sendWarmingUp(res)
       return
     }
+    if (isUiPath(url.pathname)) {
+      serveUi(req, res, url.pathname).catch(() => res.destroy())
+      return
+    }
     let agent: string | undefined
+    let role: Role | undefined
     if (url.pathname.startsWith(AGENT_ROUTE_PREFIX)) {
       const name = authenticateAgent(req, rt.agentTokens, (n) => rt.agents.has(n))
       if (name === null) {
@@ -71,10 +80,20 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
         return
       }
       agent = name
-    } else if (!isHealth && !auth.check(req)) {
-      req.resume()
-      auth.reject(res)
-      return
+    } else if (!isHealth) {
+      const who = roleOf(req, auth, observers)
+      if (who === null) {
+        req.resume()
+        auth.reject(res)
+        return
+      }
+      if (who === 'observer' && !observerMay(method)) {
+        req.resume()
+        res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(READ_ONLY_BODY) })
+        res.end(READ_ONLY_BODY)
+        return
+      }
+      role = who
     }
     const match = router.match(method, url.pathname)
     if (match.kind === 'none') {
@@ -88,7 +107,9 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
       return
     }
     Promise.resolve()
-      .then(() => match.handler({ req, res, url, params: match.params, rt, ...(agent !== undefined ? { agent } : {}) }))
+      .then(() =>
+        match.handler({ req, res, url, params: match.params, rt, ...(agent !== undefined ? { agent } : {}), ...(role !== undefined ? { role } : {}) })
+      )
       .catch((err: unknown) => {
         if (res.headersSent) {
           res.destroy()
@@ -112,7 +133,8 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
       rejectUpgrade(socket, 503, 'Service Unavailable', WARMING_UP_BODY, 'text/plain; charset=utf-8')
       return
     }
-    if (!auth.check(req)) {
+    const who = roleOf(req, auth, observers, true)
+    if (who === null) {
       rejectUpgrade(socket, 401, 'Unauthorized', UNAUTHORIZED_JSON)
       return
     }
@@ -129,6 +151,10 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
     }
     const input = INPUT_STREAM_PATH.exec(url.pathname)
     const name = input ? decodeSegment(input[1]!) : null
+    if (name !== null && who === 'observer') {
+      rejectUpgrade(socket, 403, 'Forbidden', READ_ONLY_BODY)
+      return
+    }
     if (name !== null) {
       inputWss.handleUpgrade(req, socket, head, (ws) => serveInputStream(ws, rt, name))
       return

@@ -117,6 +117,8 @@ export async function runInitCommand(argv: string[]): Promise<void> {
   const connection = { url, port: actualPort, api_key: apiKey, pid: process.pid, state_dir: paths.root }
   for (const file of discovery) writeConnectionFile(file, connection, log)
   process.stdout.write(`[agent-relay] API listening on ${url}\n`)
+  // stdout stays the one line the SDK parses; the web view's link (key in the fragment) goes to stderr.
+  process.stderr.write(`[agent-relay] web view: ${url}/ui/#key=${encodeURIComponent(apiKey)}\n`)
   rt.start(url)
   rt.saveState() // the URL, for the next broker that adopts these agents
   const toRespawn = previous.filter((p) => !adopted.includes(p.name))
