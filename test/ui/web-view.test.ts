@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import { ECHO_CLI, REPO, TestBroker, waitUntil, type EventLog } from '../e2e/harness.js'
+import { FIXTURES, REPO, TestBroker, waitUntil, type EventLog } from '../e2e/harness.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const CHROMIUM_ARGS = [
@@ -24,6 +24,8 @@ const CHROMIUM_ARGS = [
 ]
 const SCREENSHOTS = process.env.RELAY_UI_SCREENSHOTS === '1'
 const UI_WAIT_MS = 20_000
+/** The echo fixture as `node` + args, so the page's CLI column shows `node` (no machine path in screenshots). */
+const ECHO = { cli: 'node', args: [join(FIXTURES, 'echo-cli.mjs')] }
 
 function fixtureLines(path: string): { agent: string; line: string }[] {
   if (!existsSync(path)) return []
@@ -73,7 +75,7 @@ describe('web view (chromium)', () => {
     broker = await new TestBroker({ env: { FIXTURE_LOG: fixtureLog } }).ready()
     events = broker.events()
     await events.opened
-    await broker.spawnAgent('alpha', ECHO_CLI)
+    await broker.spawnAgent('alpha', ECHO.cli, { args: ECHO.args })
     await events.waitKind('worker_ready', 'alpha')
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
@@ -100,7 +102,7 @@ describe('web view (chromium)', () => {
     await page.goto(`${broker.url}/ui/#key=${encodeURIComponent(broker.apiKey)}`)
     await page.waitForSelector('tr[data-agent="alpha"]', { timeout: UI_WAIT_MS })
     assert.equal(await page.textContent('#role'), 'admin')
-    await broker.spawnAgent('beta', ECHO_CLI)
+    await broker.spawnAgent('beta', ECHO.cli, { args: ECHO.args })
     await page.waitForSelector('tr[data-agent="beta"] .state-ready, tr[data-agent="beta"] .state-busy', { timeout: UI_WAIT_MS })
     assert.equal(navigations, 1, 'no reload')
     await page.close()
@@ -186,6 +188,8 @@ describe('web view (chromium)', () => {
     const sent = await broker.api('POST', '/api/send', { to: 'alpha', text: 'seen by the observer' })
     await page.waitForSelector(`.delivery[data-delivery="${sent.body.deliveries[0].delivery_id}"] .stage-verified`, { timeout: UI_WAIT_MS })
     assert.ok(!fixtureLines(fixtureLog).some((l) => l.line.includes('observer was here')))
+    await page.click('tr[data-agent="alpha"]')
+    await terminalShows(page, 'seen by the observer')
     await shot(page, 'ui-observer.png')
     await page.close()
   })

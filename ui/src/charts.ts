@@ -29,14 +29,22 @@ export class Sparkline {
     if (!c) return
     const { width: w, height: h } = this.#canvas
     c.clearRect(0, 0, w, h)
+    const n = this.#values.length
+    if (n === 0) return
     const max = Math.max(...this.#values, 1e-9) * 1.15
+    const y = (v: number) => h - (v / max) * (h - 4) - 2
+    // x spans the samples so far (a single sample is a flat line), filling the width as they come
+    const x = (i: number) => (n === 1 ? (i === 0 ? 0 : w) : (i / (n - 1)) * w)
+    const points = n === 1 ? [this.#values[0]!, this.#values[0]!] : this.#values
     c.beginPath()
-    this.#values.forEach((v, i) => {
-      const x = (i / (CHART_POINTS - 1)) * w
-      const y = h - (v / max) * (h - 4) - 2
-      if (i === 0) c.moveTo(x, y)
-      else c.lineTo(x, y)
-    })
+    c.moveTo(0, h)
+    points.forEach((v, i) => c.lineTo(x(i), y(v)))
+    c.lineTo(w, h)
+    c.closePath()
+    c.fillStyle = 'rgba(78, 161, 255, 0.15)'
+    c.fill()
+    c.beginPath()
+    points.forEach((v, i) => (i === 0 ? c.moveTo(x(i), y(v)) : c.lineTo(x(i), y(v))))
     c.strokeStyle = '#4ea1ff'
     c.lineWidth = 1.5
     c.stroke()
