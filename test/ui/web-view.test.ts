@@ -5,11 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { FIXTURES, REPO, TestBroker, waitUntil, type EventLog } from '../e2e/harness.js'
+import { SCREENS } from '../profiles/screens.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const CHROMIUM_ARGS = [
@@ -124,6 +125,26 @@ describe('web view (chromium)', () => {
     const snap = (await broker.api('GET', '/api/spawned/alpha/snapshot?format=plain')).body.screen as string
     assert.deepEqual(await terminalRows(page), withoutTrailingBlankRows(snap.split('\n')), 'the page terminal shows the agent screen')
     await shot(page, 'ui-main.png')
+    await page.close()
+  })
+
+  test('a blocked agent shows blocked with the dialog text, live', async () => {
+    // a recorded codex sign-in menu played in the PTY (as test/profiles does): a login wall
+    const dir = mkdtempSync(join(tmpdir(), 'relay-ui-codex-'))
+    const bin = join(dir, 'codex')
+    writeFileSync(bin, `#!/bin/sh\nSCREEN_SCENARIO=codex-login PLAY_LOG="${join(dir, 'play.log')}" exec "${process.execPath}" "${join(SCREENS, 'play.mjs')}" "$@"\n`)
+    chmodSync(bin, 0o755)
+    const page = await context.newPage()
+    await page.goto(`${broker.url}/ui/#key=${encodeURIComponent(broker.apiKey)}`)
+    await page.waitForSelector('tr[data-agent="alpha"]', { timeout: UI_WAIT_MS })
+    await broker.spawnAgent('walled', bin, { cwd: dir })
+    await broker.api('POST', '/api/resize/walled', { rows: 30, cols: 100 }) // the size the recording was made at
+    const ev = await events.waitKind('agent_blocked', 'walled', UI_WAIT_MS)
+    await page.waitForSelector('tr[data-agent="walled"] .state-blocked', { timeout: UI_WAIT_MS })
+    assert.equal(await page.textContent('tr[data-agent="walled"] .blocked'), ev.reason)
+    assert.match(String(ev.reason), /^login required: codex/)
+    await broker.api('DELETE', '/api/spawned/walled')
+    await page.waitForSelector('tr[data-agent="walled"]', { state: 'detached', timeout: UI_WAIT_MS })
     await page.close()
   })
 
