@@ -3,6 +3,7 @@
  * blocked, exits, restarts), messages and every delivery stage — from the event ring; `-f` keeps
  * following live, `--output` adds its terminal output (escape sequences removed) while following.
  */
+import type WebSocket from 'ws'
 import { UsageError } from '../args.js'
 import { clientFrom, CONNECTION_HELP, eventHandler, parseVerbArgs, runVerb, type EventJson } from './client.js'
 
@@ -120,20 +121,25 @@ export async function runLogsCommand(argv: string[]): Promise<void> {
       }
       print(ev, true)
     })
-    const ws = await client.openSocket(`/ws?sinceSeq=${last}`, onEvent)
+    // Ctrl-C is a clean stop from here on (also while the socket is still opening).
     let stopping = false
-    await new Promise<void>((resolve) => {
-      ws.once('close', () => {
-        if (stopping) return resolve()
+    let ws: WebSocket | null = null
+    let stop: () => void = () => undefined
+    const stopped = new Promise<void>((resolve) => (stop = resolve))
+    process.once('SIGINT', () => {
+      stopping = true
+      ws?.terminate()
+      stop()
+    })
+    ws = await client.openSocket(`/ws?sinceSeq=${last}`, onEvent)
+    if (stopping) ws.terminate()
+    ws.once('close', () => {
+      if (!stopping) {
         process.stderr.write('broker logs: the broker closed the stream\n')
         process.exitCode = 3
-        resolve()
-      })
-      process.once('SIGINT', () => {
-        stopping = true
-        ws.terminate()
-        resolve()
-      })
+      }
+      stop()
     })
+    await stopped
   })
 }
