@@ -189,6 +189,8 @@ describe('HarnessDriverClient 9.1.6 against bin/broker', () => {
     const three = await client.spawnPty({ name: 'three', cli: 'node', args: [ECHO, '--exit-code', '3', '--exit-after-ms', '600'], restartPolicy: { enabled: false } })
     assert.deepEqual(await three.waitForExit(15_000), { reason: 'exited', code: 3, signal: null })
     assert.equal(three.exitCode, 3)
+    assert.equal(three.exitSignal, null)
+    assert.deepEqual(three.exit, { reason: 'exited', code: 3, signal: null })
 
     const phoenix = await client.spawnPty({
       name: 'phoenix',
@@ -292,6 +294,9 @@ describe('HarnessDriverClient 9.1.6 against bin/broker', () => {
   })
 
   test('harnessConfig: its command, args, env and cwd win over cli', async () => {
+    const plain = await client.spawnCli({ name: 'viacli', cli: 'node', args: [ECHO] })
+    assert.deepEqual([plain.runtime, (await seen.kind('worker_ready', 'viacli')).runtime], ['pty', 'pty'])
+    await plain.release()
     const cwd = tempDir('relay-hd-cwd-')
     const h = await client.spawnPty({
       name: 'harnessed',
