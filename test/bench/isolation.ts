@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs'
 import WebSocket from 'ws'
 import { ECHO_CLI, TestBroker } from '../e2e/harness.js'
+import { printTable, type Row } from './table.js'
 
 const SENDS = Number(process.env.BENCH_ISO_SENDS ?? 100)
 const NEIGHBOURS = Number(process.env.BENCH_ISO_NEIGHBOURS ?? 2)
@@ -24,7 +25,6 @@ function rssMiB(pid: number): number {
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 }
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /**
@@ -102,7 +102,7 @@ async function release(broker: TestBroker, names: string[]): Promise<void> {
   await Promise.all(names.map((n) => broker.api('DELETE', `/api/spawned/${n}`)))
 }
 
-export async function runIsolationBench(): Promise<void> {
+export async function runIsolationBench(): Promise<Row[]> {
   const broker = await new TestBroker().ready()
   const outcomes = new Outcomes(broker)
   // A dashboard that reads every event, like a real client.
@@ -117,6 +117,7 @@ export async function runIsolationBench(): Promise<void> {
   let rssBefore = 0
   let rssAfter = 0
   let floodMiB = 0
+  let crashRestarts = 0
   try {
     await outcomes.opened
     await broker.spawnAgent('probe', 'cat')
@@ -166,7 +167,7 @@ export async function runIsolationBench(): Promise<void> {
     phases.push(await measure(broker, outcomes, `(c) ${NEIGHBOURS} neighbours crashing every second`))
     const restarts = (await broker.api('GET', '/api/metrics')).body.broker.total_restarts
     await release(broker, crashing)
-    phases.push({ name: `    … restarts during (c): ${restarts}`, p50: NaN, p99: NaN, loopP99: NaN, loopMax: NaN, failed: 0 })
+    crashRestarts = restarts
   } finally {
     clearInterval(renew)
     dashboard.terminate()
@@ -175,23 +176,35 @@ export async function runIsolationBench(): Promise<void> {
   }
 
   const alone = phases.find((p) => p.name === 'alone')!
-  const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '')
-  const header = ['isolation phase', 'p50 ms', 'p99 ms', 'p50 ×alone', 'p99 ×alone', 'loop p99 ms', 'loop max ms', 'failed']
-  const lines = phases.map((p) => [p.name, f(p.p50), f(p.p99), f(p.p50 / alone.p50, 2), f(p.p99 / alone.p99, 2), f(p.loopP99), f(p.loopMax), String(p.failed)])
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
-  const fmt = (cols: string[]) => '| ' + cols.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |'
-  console.log(`\nIsolation (${SENDS} sequential sends to \`cat\` per phase; targets: ratios ≤ 1.5, loop p99 < 20 ms)`)
-  console.log(fmt(header))
-  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|')
-  for (const l of lines) console.log(fmt(l))
-  console.log(
-    `supervisor RSS before the ${FLOOD_SECS} s flood: ${rssBefore.toFixed(1)} MiB, after: ${rssAfter.toFixed(1)} MiB ` +
-      `(${floodMiB.toFixed(0)} MiB of events streamed to a dashboard meanwhile)`
-  )
+  const rows: Row[] = [
+    { figure: `isolation (${SENDS} sequential sends to cat per phase): alone, send → verified p50 (p99 ${alone.p99.toFixed(1)} ms)`, value: alone.p50, unit: 'ms', floor: null, target: '', pass: null },
+    { figure: '    … alone, loop delay p99', value: alone.loopP99, unit: 'ms', floor: null, target: '< 20 ms', pass: alone.loopP99 < 20 }
+  ]
+  for (const p of phases) {
+    if (p === alone) continue
+    if (Number.isFinite(p.p50)) {
+      const r50 = p.p50 / alone.p50
+      const r99 = p.p99 / alone.p99
+      rows.push({ figure: `${p.name}: p50 × alone (p50 ${p.p50.toFixed(1)} ms, ${p.failed} failed)`, value: r50, unit: '×', floor: null, target: '≤ 1.5 ×', pass: r50 <= 1.5 && p.failed === 0 })
+      rows.push({ figure: `    … p99 × alone (p99 ${p.p99.toFixed(1)} ms)`, value: r99, unit: '×', floor: null, target: '≤ 1.5 ×', pass: r99 <= 1.5 })
+    }
+    if (Number.isFinite(p.loopP99)) rows.push({ figure: `${Number.isFinite(p.p50) ? '    … ' : ''}${p.name.trim().replace(/^… /, '')}: loop delay p99 (max ${p.loopMax} ms)`, value: p.loopP99, unit: 'ms', floor: null, target: '< 20 ms', pass: p.loopP99 < 20 })
+  }
+  rows.push({ figure: '    … restarts of the crashing neighbours during (c)', value: crashRestarts, unit: 'count', floor: null, target: '', pass: null })
+  rows.push({
+    figure: `supervisor RSS after the ${FLOOD_SECS} s flood (${floodMiB.toFixed(0)} MiB streamed to a dashboard)`,
+    value: rssAfter,
+    unit: 'MiB',
+    floor: rssBefore,
+    floorNote: '(before the flood)',
+    target: '',
+    pass: null
+  })
+  return rows
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  runIsolationBench().catch((err) => {
+  runIsolationBench().then(printTable, (err) => {
     console.error(err)
     process.exit(1)
   })
