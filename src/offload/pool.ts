@@ -5,7 +5,7 @@
  *
  * Created on first use (piscina and the threads cost nothing until then); threads exit after
  * OFFLOAD_IDLE_MS without work, so an idle broker carries none. One thread less than the cores,
- * at least one: the supervisor's own loop keeps a core.
+ * at least one, at a lower priority: the supervisor's own loop keeps a core.
  */
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +17,11 @@ export const OFFLOAD_IDLE_MS = 30_000
 export const OFFLOAD_THREADS = Math.max(1, availableParallelism() - 1)
 /** Tasks allowed to wait for a thread; past that `run` rejects at once (queue_full). */
 export const OFFLOAD_QUEUE_MAX = 256
+/**
+ * Pool threads run at this much lower priority (Linux nice, per thread): when the cores are
+ * contended the supervisor's loop wins, and a search takes longer instead of the loop lagging.
+ */
+export const OFFLOAD_NICE_INCREMENT = 10
 
 export type OffloadTask = 'search-segment' | 'compact-journal'
 
@@ -57,7 +62,8 @@ export class OffloadPool {
       minThreads: 0,
       maxThreads: OFFLOAD_THREADS,
       idleTimeout: OFFLOAD_IDLE_MS,
-      maxQueue: OFFLOAD_QUEUE_MAX
+      maxQueue: OFFLOAD_QUEUE_MAX,
+      niceIncrement: OFFLOAD_NICE_INCREMENT
     })
   }
 }
