@@ -1,11 +1,14 @@
 /**
  * Pool task (src/offload/pool.ts): scan one history segment for a search, newest line first.
- * Returns at most `limit` matching records, newest first, and how many lines it looked at.
+ * Returns at most `limit` matching records, newest first, and how many lines it parsed.
  *
- * Fast path: the file is lower-cased once and the longest term is searched for backwards with
- * lastIndexOf; only lines holding every term are parsed and checked exactly. Taken when the
- * lower-cased text keeps every offset (same length) and no term holds a character JSON escapes
- * (query.ts `rawLinePrefilterSafe`); otherwise every line is parsed.
+ * Fast path (ASCII terms, the usual case): the file's bytes are read as a Latin-1 string (a copy,
+ * no UTF-8 decoding), lower-cased once (Latin-1 lower-casing never turns a byte into ASCII nor
+ * changes the length, so ASCII matches and offsets are exact), and the longest term is looked for
+ * backwards with lastIndexOf. Only lines holding every term are decoded, parsed and checked
+ * exactly. Not taken when a term is not ASCII or holds a character JSON escapes, or when the file
+ * holds a character whose Unicode lower case is ASCII (K KELVIN SIGN, İ): then every line is
+ * decoded and parsed.
  */
 import { readFileSync } from 'node:fs'
 import { matches, rawLinePrefilterSafe, type HistoryRecord, type SearchQuery, type SearchScope } from '../src/history/query.js'
@@ -19,10 +22,13 @@ export interface SearchSegmentInput {
 
 export interface SearchSegmentOutput {
   hits: HistoryRecord[]
-  /** Lines parsed (the fast path skips lines without the terms unparsed). */
+  /** Lines parsed (the fast path leaves lines without the terms unparsed). */
   parsed: number
   bytes: number
 }
+
+/** UTF-8 of the characters outside ASCII whose lower case is ASCII: U+212A (→ k), U+0130 (→ i̇). */
+const LOWERS_TO_ASCII = [Buffer.from('\u212a'), Buffer.from('\u0130')]
 
 function parse(line: string): HistoryRecord | null {
   try {
@@ -33,19 +39,30 @@ function parse(line: string): HistoryRecord | null {
   }
 }
 
+function fastPathFits(buf: Buffer, terms: readonly string[]): boolean {
+  if (terms.length === 0 || !rawLinePrefilterSafe(terms)) return false
+  // eslint-disable-next-line no-control-regex
+  if (!terms.every((t) => /^[\x20-\x7e]+$/.test(t))) return false
+  return LOWERS_TO_ASCII.every((b) => buf.indexOf(b) < 0)
+}
+
 export default function searchSegment(input: SearchSegmentInput): SearchSegmentOutput {
-  let text: string
+  let buf: Buffer
   try {
-    text = readFileSync(input.path, 'utf8')
+    buf = readFileSync(input.path)
   } catch {
     return { hits: [], parsed: 0, bytes: 0 } // rotated away meanwhile
   }
   const { query, scope, limit } = input
   const hits: HistoryRecord[] = []
   let parsed = 0
-  const bytes = Buffer.byteLength(text)
-  const lower = query.terms.length > 0 && rawLinePrefilterSafe(query.terms) ? text.toLowerCase() : null
-  if (lower !== null && lower.length === text.length) {
+  const check = (line: string) => {
+    parsed++
+    const rec = parse(line)
+    if (rec && matches(rec, query, scope)) hits.push(rec)
+  }
+  if (fastPathFits(buf, query.terms)) {
+    const lower = buf.toString('latin1').toLowerCase()
     const terms = [...query.terms].sort((a, b) => b.length - a.length)
     const first = terms[0]!
     let pos = lower.length
@@ -56,23 +73,17 @@ export default function searchSegment(input: SearchSegmentInput): SearchSegmentO
       let end = lower.indexOf('\n', at)
       if (end < 0) end = lower.length
       pos = start - 2 // the line before this one
-      const line = lower.slice(start, end)
-      if (!terms.every((t) => line.includes(t))) continue
-      parsed++
-      const rec = parse(text.slice(start, end))
-      if (rec && matches(rec, query, scope)) hits.push(rec)
+      if (terms.length > 1 && !terms.every((t) => lower.slice(start, end).includes(t))) continue
+      check(buf.toString('utf8', start, end))
     }
-    return { hits, parsed, bytes }
+    return { hits, parsed, bytes: buf.length }
   }
+  const text = buf.toString('utf8')
   let end = text.length
   while (end > 0 && hits.length < limit) {
     const start = text.lastIndexOf('\n', end - 1) + 1
-    if (end > start) {
-      parsed++
-      const rec = parse(text.slice(start, end))
-      if (rec && matches(rec, query, scope)) hits.push(rec)
-    }
+    if (end > start) check(text.slice(start, end))
     end = start - 1
   }
-  return { hits, parsed, bytes }
+  return { hits, parsed, bytes: buf.length }
 }

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { WebSocketServer } from 'ws'
+import type { WebSocketServer } from 'ws'
 import { INPUT_STREAM_MAX_FRAME_BYTES } from '../protocol/constants.js'
 import type { BrokerRuntime } from '../supervisor/runtime.js'
 import { AGENT_ROUTE_PREFIX, authenticateAgent, rejectAgent } from './agent-auth.js'
@@ -53,8 +53,15 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
   const auth = new ApiKeyAuth(rt.config.apiKey)
   const router = buildRouter()
   const observers = observerTokensFor(rt)
-  const eventWss = new WebSocketServer({ noServer: true, maxPayload: EVENT_STREAM_MAX_FRAME_BYTES, handleProtocols: selectProtocol })
-  const inputWss = new WebSocketServer({ noServer: true, maxPayload: INPUT_STREAM_MAX_FRAME_BYTES, handleProtocols: selectProtocol })
+  // `ws` is loaded on the first upgrade, not at start: it costs start-up time and idle memory
+  // (docs/architecture.md, "Start-up and memory"), and a broker driven over plain HTTP never needs it.
+  let wss: { events: WebSocketServer; input: WebSocketServer } | null = null
+  let loading: Promise<{ events: WebSocketServer; input: WebSocketServer }> | null = null
+  const webSockets = () =>
+    (loading ??= import('ws').then(({ WebSocketServer: Wss }) => (wss = {
+      events: new Wss({ noServer: true, maxPayload: EVENT_STREAM_MAX_FRAME_BYTES, handleProtocols: selectProtocol }),
+      input: new Wss({ noServer: true, maxPayload: INPUT_STREAM_MAX_FRAME_BYTES, handleProtocols: selectProtocol })
+    })))
   const ready = () => rt.url !== ''
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -146,7 +153,7 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
         rejectUpgrade(socket, 400, 'Bad Request', JSON.stringify({ code: 'invalid_request', message: (err as Error).message }))
         return
       }
-      eventWss.handleUpgrade(req, socket, head, (ws) => serveEventStream(ws, rt.events, since))
+      void webSockets().then((w) => w.events.handleUpgrade(req, socket, head, (ws) => serveEventStream(ws, rt.events, since)))
       return
     }
     const input = INPUT_STREAM_PATH.exec(url.pathname)
@@ -156,7 +163,7 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
       return
     }
     if (name !== null) {
-      inputWss.handleUpgrade(req, socket, head, (ws) => serveInputStream(ws, rt, name))
+      void webSockets().then((w) => w.input.handleUpgrade(req, socket, head, (ws) => serveInputStream(ws, rt, name)))
       return
     }
     rejectUpgrade(socket, 404, 'Not Found', '', 'text/plain')
@@ -166,9 +173,9 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
   return {
     server,
     close() {
-      for (const wss of [eventWss, inputWss]) {
-        for (const client of wss.clients) client.terminate()
-        wss.close()
+      for (const w of wss ? [wss.events, wss.input] : []) {
+        for (const client of w.clients) client.terminate()
+        w.close()
       }
       server.close()
       server.closeAllConnections()

@@ -145,12 +145,16 @@ describe('the on-disk log', () => {
     await again.close()
   })
 
-  test('text whose lower case changes length (İ) is searched line by line and still found', async () => {
+  test('text whose lower case changes length (İ) or becomes ASCII (K) is searched line by line and still found', async () => {
     const log = newLog()
     log.append(rec('alice', 'bob', 'İstanbul office opens', ['bob']))
     log.append(rec('alice', 'bob', 'the office in Ankara', ['bob']))
     assert.deepEqual(await bodies(log, { q: 'office' }), ['the office in Ankara', 'İstanbul office opens'])
     assert.deepEqual(await bodies(log, { q: 'İstanbul' }), ['İstanbul office opens'])
+    // U+212A KELVIN SIGN lower-cases to an ASCII k: a byte-level search would miss it
+    log.append(rec('alice', 'bob', 'cooled to 4 \u212Aelvin overnight', ['bob']))
+    assert.deepEqual(await bodies(log, { q: 'KELVIN' }), ['cooled to 4 \u212Aelvin overnight'])
+    assert.deepEqual(await bodies(log, { q: 'Ankara' }), ['the office in Ankara'])
     await log.close()
   })
 })
