@@ -5,7 +5,7 @@
  *   {"t":"a","id","attempts"}                 it was handed to a worker again
  *   {"t":"m","agent","mode"}                  an agent's inbound delivery mode changed
  * Replaying the lines rebuilds every delivery's last known stage. The file is compacted at
- * start and when it grows past JOURNAL_COMPACT_BYTES (open records, dead letters and the
+ * start (past JOURNAL_START_COMPACT_BYTES) and when it grows past JOURNAL_COMPACT_BYTES (open records, dead letters and the
  * newest finished ones are kept) — in the offload pool (`compactInPool`): a worker replays the
  * file up to that moment and writes the kept records to a temp file; the loop then appends the
  * lines written meanwhile, syncs and renames (docs/architecture.md).
@@ -17,6 +17,12 @@ import { JOURNAL_COMPACT_BYTES } from '../protocol/constants.js'
 import type { OffloadPool } from '../offload/pool.js'
 import type { DeliveryRecord, DeliveryStage } from './delivery-tracker.js'
 import { syncDir, writeFileAtomic } from './files.js'
+
+/**
+ * At start the journal is compacted only past this size: a small journal costs nothing to replay,
+ * and a broker that starts with one does not start the offload pool (a thread, ~8 MiB) for it.
+ */
+export const JOURNAL_START_COMPACT_BYTES = 256 * 1024
 
 type JournalLine =
   | { t: 'c'; r: DeliveryRecord }
@@ -134,6 +140,10 @@ export class DeliveryJournal {
 
   get needsCompaction(): boolean {
     return this.#bytes > JOURNAL_COMPACT_BYTES
+  }
+
+  get worthCompactingAtStart(): boolean {
+    return this.#bytes > JOURNAL_START_COMPACT_BYTES
   }
 
   /** Whether a compaction in the pool is under way. */

@@ -57,7 +57,7 @@ export class Messaging {
       open++
     }
     this.#journal = new DeliveryJournal(path)
-    this.#compactJournal()
+    if (this.#journal.worthCompactingAtStart) this.#compactJournal()
     if (state.records.size > 0) this.rt.log.info({ restored: state.records.size, open }, 'delivery journal replayed')
   }
 
