@@ -54,13 +54,6 @@ import {
 
 export { WORKER_MARK_ENV, WorkerRequestError, type ExitInfo, type WorkerHandleOptions, type WorkerState }
 
-/**
- * V8 flags of every `broker pty` / `broker headless` child: a 1 MiB young generation (V8's
- * default grows to 16 MiB per semi-space during start-up and stays) — an idle child's PSS is
- * 3–5 MiB lower for a few more scavenges under load (`npm run bench`).
- */
-export const CHILD_NODE_FLAGS = ['--max-semi-space-size=1']
-
 export class WorkerHandle {
   readonly name: string
   readonly spec: AgentSpec
@@ -159,7 +152,7 @@ export class WorkerHandle {
     const logFd = openSync(this.#opts.logFile, 'a', 0o600)
     let child: ChildProcess
     try {
-      child = spawn(process.execPath, [...CHILD_NODE_FLAGS, ...this.#opts.argv], {
+      child = spawn(process.execPath, this.#opts.argv, {
         cwd: this.#opts.cwd,
         env: { ...this.#opts.env, [WORKER_MARK_ENV]: this.marker.slice(WORKER_MARK_ENV.length + 1) },
         stdio: ['pipe', 'pipe', logFd],
