@@ -17,7 +17,6 @@ import type { Socket } from 'node:net'
 import { ADOPT_WINDOW_DURABLE_MS, ADOPT_WINDOW_EPHEMERAL_MS } from '../protocol/constants.js'
 import { adoptionFor } from './adoption/files.js'
 import { WorkerHandle, type ExitInfo } from './worker-handle.js'
-import { CHILD_NODE_FLAGS } from './worker-types.js'
 import { childEnv, prepareSpawn, SpawnError, type PreparedSpawn, type SpawnRequest } from './agent-spec.js'
 import { newId } from './delivery-tracker.js'
 import type { AgentEntry, BrokerRuntime } from './runtime.js'
@@ -182,7 +181,7 @@ export class AgentLifecycle {
   #newHandle(req: SpawnRequest, prepared: PreparedSpawn, adopted: { marker?: string; startedAt?: number } = {}): WorkerHandle {
     return new WorkerHandle({
       spec: prepared.spec,
-      argv: [...CHILD_NODE_FLAGS, ...prepared.argv],
+      argv: prepared.argv,
       cwd: prepared.cwd,
       env: childEnv(req.name, this.rt.url, this.#agentToken(req), req.env ?? null),
       logFile: join(this.rt.config.paths.logs, `${req.name}.log`),

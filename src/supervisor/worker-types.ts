@@ -39,7 +39,7 @@ export class WorkerRequestError extends Error {
 
 export interface WorkerHandleOptions {
   spec: AgentSpec
-  /** argv after `node` for the child, e.g. [...CHILD_NODE_FLAGS, brokerMain, 'pty', '--agent-name', n, cli, '--', …args]. */
+  /** argv after `node` for the child, e.g. [...CHILD_NODE_FLAGS (agent-spec.ts), brokerMain, 'pty', '--agent-name', n, cli, '--', …args]. */
   argv: string[]
   env: NodeJS.ProcessEnv
   cwd: string
@@ -74,10 +74,3 @@ export function signalNumber(signal: NodeJS.Signals | null): string | null {
   const n = (osConstants.signals as Record<string, number>)[signal]
   return n === undefined ? signal : String(n)
 }
-
-/**
- * V8 flags of every `broker pty` / `broker headless` child: a 1 MiB young generation (V8's
- * default grows to 16 MiB per semi-space during start-up and stays) — an idle child's PSS is
- * 3–5 MiB lower for a few more scavenges under load (`npm run bench`).
- */
-export const CHILD_NODE_FLAGS = ['--max-semi-space-size=1']
