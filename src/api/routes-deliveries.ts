@@ -89,7 +89,7 @@ function redeliver(ctx: RouteContext): void {
 }
 
 function getMode(ctx: RouteContext): void {
-  sendJson(ctx.res, 200, { mode: mapErrors(() => ctx.rt.messaging.getMode(ctx.params.name!)) })
+  sendJson(ctx.res, 200, { mode: mapErrors(() => ctx.rt.messaging.modes.get(ctx.params.name!)) })
 }
 
 async function putMode(ctx: RouteContext): Promise<void> {
@@ -101,16 +101,16 @@ async function putMode(ctx: RouteContext): Promise<void> {
     throw new ApiError(400, 'invalid_mode', `unsupported inbound delivery mode '${raw}' (expected 'auto_inject' or 'manual_flush')`)
   }
   const mode = parsed.data.mode
-  const result = mapErrors(() => ctx.rt.messaging.setMode(ctx.params.name!, mode))
+  const result = mapErrors(() => ctx.rt.messaging.modes.set(ctx.params.name!, mode))
   sendJson(ctx.res, 200, { mode, flushed: result.flushed })
 }
 
 function pending(ctx: RouteContext): void {
-  sendJson(ctx.res, 200, { pending: mapErrors(() => ctx.rt.messaging.pending(ctx.params.name!)).map(pendingView) })
+  sendJson(ctx.res, 200, { pending: mapErrors(() => ctx.rt.messaging.modes.pending(ctx.params.name!)).map(pendingView) })
 }
 
 function flush(ctx: RouteContext): void {
-  sendJson(ctx.res, 200, { flushed: mapErrors(() => ctx.rt.messaging.flush(ctx.params.name!)) })
+  sendJson(ctx.res, 200, { flushed: mapErrors(() => ctx.rt.messaging.modes.flush(ctx.params.name!)) })
 }
 
 export function registerDeliveryRoutes(r: Router): void {

@@ -2,6 +2,7 @@
  * Messages: `POST /api/send`, `GET /api/threads`, `GET /api/history/stats` (api.md §4.12, §4.21),
  * and `GET /api/messages/search` (ours: full-text search over the on-disk history).
  */
+import { HubUnavailableError } from '../hub/types.js'
 import { NoRecipientError, type SendRequest } from '../supervisor/messaging.js'
 import { buildQuery, SEARCH_TERMS_MAX } from '../history/query.js'
 import { SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, type SearchResult } from '../history/search.js'
@@ -30,6 +31,8 @@ export async function performSend(ctx: RouteContext, req: SendRequest): Promise<
     })
   } catch (err) {
     if (err instanceof NoRecipientError) throw new ApiError(404, 'agent_not_found', err.message, 'A', { to: err.to })
+    // The recipients are on other nodes and the team's NATS server cannot take the message now.
+    if (err instanceof HubUnavailableError) throw new ApiError(503, 'hub_unavailable', err.message, 'A', { to: req.to })
     throw err
   }
 }

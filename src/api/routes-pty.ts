@@ -25,7 +25,7 @@ export function classifyWorkerError(err: WorkerRequestError): ApiError {
   return new ApiError(400, 'request_failed', err.message)
 }
 
-function parseFormat(raw: string | null): 'plain' | 'ansi' {
+export function parseFormat(raw: string | null): 'plain' | 'ansi' {
   const f = (raw ?? '').trim().toLowerCase()
   if (f === '' || f === 'plain' || f === 'text') return 'plain'
   if (f === 'ansi') return 'ansi'

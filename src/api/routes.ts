@@ -20,6 +20,7 @@ import { registerMessageRoutes } from './routes-messages.js'
 import { registerPtyRoutes } from './routes-pty.js'
 import { registerStatusRoutes } from './routes-status.js'
 import { registerUiRoutes } from './ui/routes.js'
+import { registerFleetRoutes } from './fleet/routes.js'
 import { MEMBERSHIPS, WORKSPACE_ID } from './workspace.js'
 import { eventStreamCount } from './ws-events.js'
 
@@ -141,6 +142,7 @@ export function buildRouter(): Router {
   registerDeliveryRoutes(r)
   registerHealthRoutes(r)
   registerUiRoutes(r)
+  registerFleetRoutes(r)
   return r
 }
 

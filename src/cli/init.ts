@@ -3,6 +3,7 @@
  *              [--api-bind ADDR] [--persist] [--state-dir PATH] [--keep-agents-on-sigterm]` — the 9.x
  * client's `--instance-name` and `--workspace-key` (and its AGENT_RELAY_* variables) are accepted
  * (docs/decisions.md).
+ *   [--nats URL [--team T] [--node ID] [--nats-token|--nats-user/--nats-password|--nats-creds FILE] [--nats-tls-ca|-cert|-key FILE]]
  */
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
@@ -15,7 +16,15 @@ import { readJson, removeFile } from '../supervisor/files.js'
 import { adoptSurvivors } from '../supervisor/adoption/startup.js'
 import { readPreviousAgents } from '../supervisor/agent-records.js'
 import { ADOPT_WINDOW_ENV, OWNER_LEASE_ENV } from '../protocol/constants.js'
+import type { Hub } from '../hub/types.js'
+import { RuntimeHubHost } from '../fleet/host.js'
+import { fleetServer } from '../api/fleet/serve.js'
 import { flagNumber, flagString, parseArgs, UsageError } from './args.js'
+
+/** The value flags of a team (team.ts reads them; it loads only with --nats). */
+const TEAM_FLAGS = ['nats', 'team', 'node', 'nats-token', 'nats-user', 'nats-password', 'nats-creds', 'nats-tls-ca', 'nats-tls-cert', 'nats-tls-key']
+/** How long a stopping broker waits to leave its team cleanly. */
+const TEAM_LEAVE_TIMEOUT_MS = 2_000
 
 function csv(value: string | undefined): string[] {
   return (value ?? '')
@@ -25,7 +34,7 @@ function csv(value: string | undefined): string[] {
 }
 
 export async function runInitCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['name', 'instance-name', 'workspace-key', 'channels', 'api-port', 'api-bind', 'state-dir'], ['persist', 'keep-agents-on-sigterm'])
+  const args = parseArgs(argv, ['name', 'instance-name', 'workspace-key', 'channels', 'api-port', 'api-bind', 'state-dir', ...TEAM_FLAGS], ['persist', 'keep-agents-on-sigterm'])
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`)
   const cwd = process.cwd()
   const name = resolveBrokerName(flagString(args, 'name') ?? flagString(args, 'instance-name') ?? process.env.AGENT_RELAY_BROKER_NAME, cwd)
@@ -51,6 +60,20 @@ export async function runInitCommand(argv: string[]): Promise<void> {
     }
     throw err
   }
+  // With --nats (or RELAY_NATS_URL) the broker joins a team; the NATS modules load only then.
+  const natsUrl = flagString(args, 'nats') ?? (process.env.RELAY_NATS_URL?.trim() || undefined)
+  let hub: Hub | undefined
+  if (natsUrl) {
+    try {
+      const { joinTeam } = await import('./team.js')
+      hub = await joinTeam(natsUrl, args, name, log)
+    } catch (err) {
+      lock.release()
+      if (err instanceof UsageError) throw err
+      process.stderr.write(`[agent-relay] error: ${(err as Error).message}\n`)
+      process.exit(1)
+    }
+  }
   // Startup order: lock → load state → adopt surviving children, reap the rest → bind API →
   // print line → respawn agents not adopted → ready.
   const previous = paths.durable ? readPreviousAgents(paths.state) : []
@@ -72,8 +95,10 @@ export async function runInitCommand(argv: string[]): Promise<void> {
     ...(Number.isFinite(adoptWindowMs) && adoptWindowMs > 0 ? { adoptWindowMs } : {}),
     keepAgentsOnSigterm: args.flags.get('keep-agents-on-sigterm') === true,
     cwd,
-    log
+    log,
+    ...(hub ? { hub } : {})
   })
+  rt.hub.attach(new RuntimeHubHost(rt, fleetServer(rt)))
   // Deliveries of an earlier run on this state dir come back before anything else happens.
   rt.messaging.restore()
   const { adopted, reaped } = await adoptSurvivors(rt, previous, log)
@@ -128,14 +153,21 @@ export async function runInitCommand(argv: string[]): Promise<void> {
   }
   // Agents of the earlier run that did not come back: their open deliveries end now.
   rt.messaging.onStartupComplete()
+  // Remote work (deliveries from other nodes, fleet calls) is taken once local agents are back.
+  await rt.hub.start(url)
   log.info({ url, root: paths.root, mode: paths.mode, name }, 'broker ready')
 
   rt.onShutdown(() => {
     api.close()
     for (const file of discovery) removeFile(file)
-    lock.release()
-    log.info('broker stopped')
-    // Let pending stdout/stderr writes flush, then leave.
-    setImmediate(() => process.exit(0))
+    let timer: NodeJS.Timeout | undefined
+    const left = Promise.race([rt.hub.close(), new Promise<void>((r) => (timer = setTimeout(r, TEAM_LEAVE_TIMEOUT_MS)))])
+    void left.finally(() => {
+      clearTimeout(timer)
+      lock.release()
+      log.info('broker stopped')
+      // Let pending stdout/stderr writes flush, then leave.
+      setImmediate(() => process.exit(0))
+    })
   })
 }

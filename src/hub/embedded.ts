@@ -1,23 +1,30 @@
 /** The default hub: in-process routing by agent name and `#channel`, zero set-up. */
-import type { Hub, Route } from './types.js'
+import { HubUnavailableError, UnknownNodeError, type FleetAgent, type FleetCall, type FleetNode, type FleetReply, type Hub, type HubHost, type RemoteDelivery, type Route } from './types.js'
 
 export function normalizeChannel(channel: string): string {
   const c = channel.trim()
   return c.startsWith('#') ? c : `#${c}`
 }
 
-function directName(to: string): string {
+export function directName(to: string): string {
   const t = to.trim()
   return (t.startsWith('@') ? t.slice(1) : t).toLowerCase()
 }
 
 export class EmbeddedHub implements Hub {
+  readonly kind = 'embedded'
+  readonly node: string
+  #host: HubHost | null = null
   /** agent name → its channels as given (for listing). */
   readonly #channels = new Map<string, string[]>()
   /** normalised `#channel` → member agent names. */
   readonly #members = new Map<string, Set<string>>()
   /** lower-cased name → agent name. */
   readonly #byLowerName = new Map<string, string>()
+
+  constructor(node = 'local') {
+    this.node = node
+  }
 
   join(agent: string, channels: readonly string[]): void {
     this.#byLowerName.set(agent.toLowerCase(), agent)
@@ -60,5 +67,51 @@ export class EmbeddedHub implements Hub {
     }
     const name = this.#byLowerName.get(directName(target))
     return { kind: 'direct', targets: name !== undefined && name.toLowerCase() !== sender ? [name] : [] }
+  }
+
+  /** Agent names known here (original spelling). */
+  agents(): string[] {
+    return [...this.#byLowerName.values()]
+  }
+
+  /** The agent's name as registered, looked up case-insensitively. */
+  lookup(name: string): string | undefined {
+    return this.#byLowerName.get(directName(name))
+  }
+
+  // ── one broker: nothing is remote ─────────────────────────────────────────
+
+  available(): boolean {
+    return true
+  }
+
+  forward(deliveries: readonly RemoteDelivery[]): Promise<void> {
+    if (deliveries.length === 0) return Promise.resolve()
+    return Promise.reject(new HubUnavailableError('this broker is not part of a team (no --nats)'))
+  }
+
+  reportStage(): void {}
+
+  attach(host: HubHost): void {
+    this.#host = host
+  }
+
+  start(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  fleet(): { agents: FleetAgent[]; nodes: FleetNode[] } {
+    const agents = this.agents()
+      .sort()
+      .map((name) => ({ name, node: this.node, channels: [...(this.#channels.get(name) ?? [])], ...(this.#host?.agentInfo(name) ?? { cli: null, runtime: null, pid: null }), updated_at: Date.now(), node_alive: true }))
+    return { agents, nodes: [{ node: this.node, alive: true, last_seen_ms_ago: 0, url: null, self: true }] }
+  }
+
+  call(node: string, _call: FleetCall): Promise<FleetReply> {
+    return Promise.reject(new UnknownNodeError(node))
   }
 }

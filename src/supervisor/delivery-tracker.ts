@@ -41,6 +41,10 @@ export interface DeliveryRecord {
   /** For a dead letter sent again: the new delivery's id. */
   redelivered_as: string | null
   history: { stage: DeliveryStage; at: number; reason?: string }[]
+  /** Set when the recipient lives on another node of the team (its stages arrive from there). */
+  node?: string
+  /** Set when the delivery came from another node of the team (its stages are reported there). */
+  origin?: string
 }
 
 export type NewDelivery = Omit<DeliveryRecord, 'delivery_id' | 'stage' | 'reason' | 'created_at' | 'history' | 'attempts' | 'redelivered_as'>
@@ -54,11 +58,12 @@ export class DeliveryTracker {
   readonly #finished = new Map<string, DeliveryRecord>()
   readonly #deadLetters = new Map<string, DeliveryRecord>()
 
-  create(fields: NewDelivery): DeliveryRecord {
+  /** `id`: given for a delivery that another node of the team accepted. */
+  create(fields: NewDelivery, id = newId('del')): DeliveryRecord {
     const now = Date.now()
     const rec: DeliveryRecord = {
       ...fields,
-      delivery_id: newId('del'),
+      delivery_id: id,
       stage: 'accepted',
       reason: null,
       created_at: now,

@@ -16,7 +16,9 @@ import { readFacts } from './facts-reader.js'
 import { Mailbox, type InboundMode } from './mailbox.js'
 import type { BrokerRuntime } from './runtime.js'
 import type { WorkerHandle } from './worker-handle.js'
-import { DeliveryNotFoundError, NoRecipientError, UnknownAgentError, type Message, type SendRequest, type SendResult } from './messaging-types.js'
+import type { RemoteDelivery, StageReport } from '../hub/types.js'
+import { DeliveryNotFoundError, NoRecipientError, UnknownAgentError, fromRemote, normalizeSender, resultOf, toRemote, type Message, type SendRequest, type SendResult } from './messaging-types.js'
+import { InboundModes } from './inbound-modes.js'
 
 export { DeliveryNotFoundError, NoRecipientError, UnknownAgentError, type Message, type SendRequest, type SendResult }
 
@@ -29,10 +31,14 @@ export class Messaging {
   readonly #dedup = new DedupCache<SendResult>()
   readonly #factsDir: string
   #journal: DeliveryJournal | null = null
+  /** Per-agent inbound delivery mode (auto_inject / manual_flush) and its parked messages. */
+  readonly modes: InboundModes
 
   constructor(rt: BrokerRuntime) {
     this.rt = rt
     this.#factsDir = join(rt.config.paths.root, 'facts')
+    const host = { mailbox: (n: string) => this.mailbox(n), pump: (n: string) => this.pump(n), emit: rt.emit.bind(rt), hasAgent: (n: string) => rt.agents.has(n) }
+    this.modes = new InboundModes({ ...host, journal: (name, mode) => this.#journal?.mode(name, mode) })
   }
 
   /** Reads the journal of an earlier run (if any) and opens it for this one. */
@@ -53,8 +59,9 @@ export class Messaging {
       this.rt.deliveries.restore(rec)
       if (rec.idempotency_key) this.#dedup.restore(rec.idempotency_key, rec.created_at, resultOf(rec.event_id, byEvent.get(rec.event_id)!))
       if (rec.stage === 'verified' || rec.stage === 'failed' || rec.stage === 'dead_lettered') continue
-      this.mailbox(rec.agent).enqueue(rec)
       open++
+      if (rec.node !== undefined) continue // its agent is on another node, which reports its stages
+      this.mailbox(rec.agent).enqueue(rec)
     }
     this.#journal = new DeliveryJournal(path)
     if (this.#journal.worthCompactingAtStart) this.#compactJournal()
@@ -73,7 +80,7 @@ export class Messaging {
 
   // ── accepting ────────────────────────────────────────────────────────────
 
-  send(req: SendRequest): SendResult {
+  async send(req: SendRequest): Promise<SendResult> {
     if (req.idempotency_key) {
       const earlier = this.#dedup.get(req.idempotency_key)
       if (earlier) return { ...earlier, duplicate: true }
@@ -82,10 +89,14 @@ export class Messaging {
     const to = req.to.trim()
     const route = this.rt.hub.route(to, from)
     if (route.targets.length === 0) throw new NoRecipientError(to)
+    const remote = route.remote ?? new Map<string, string>()
+    // Only agents on other nodes, and the team's server unreachable: refused before anything is kept.
+    if (remote.size === route.targets.length && !this.rt.hub.available()) await this.rt.hub.forward([])
     const event_id = newId('http')
     const priority = req.priority ?? (route.kind === 'channel' ? 3 : 2)
     const msg: Message = { event_id, from, to, body: req.text, thread_id: req.thread_id, priority, injection_mode: req.mode, idempotency_key: req.idempotency_key ?? null }
-    const recs = this.#accept(route.targets, msg)
+    const recs = this.#accept(route.targets, msg, remote)
+    if (remote.size > 0) await this.#forward(recs.filter((r) => r.node !== undefined), recs.length)
     const result: SendResult = {
       event_id,
       targets: route.targets,
@@ -94,8 +105,45 @@ export class Messaging {
     }
     if (req.idempotency_key) this.#dedup.set(req.idempotency_key, result)
     this.rt.emit({ kind: 'relay_inbound', event_id, from, target: to, body: req.text, thread_id: req.thread_id, workspace_id: 'local', workspace_alias: null })
-    for (const r of route.targets) this.pump(r)
+    for (const r of route.targets) if (!remote.has(r)) this.pump(r)
     return result
+  }
+
+  /** Deliveries to other nodes, stored in the team's stream (else dead letters; all remote: the send is refused). */
+  async #forward(out: DeliveryRecord[], total: number): Promise<void> {
+    try {
+      await this.rt.hub.forward(out.map((r) => toRemote(r, this.rt.hub.node)))
+    } catch (err) {
+      for (const r of out) this.deadLetter(r, `not stored for node ${r.node}: ${(err as Error).message}`)
+      if (out.length === total) throw err
+    }
+  }
+
+  /** A delivery another node accepted for an agent here; returns once it is journaled. */
+  acceptRemote(d: RemoteDelivery): DeliveryRecord | null {
+    if (this.rt.deliveries.get(d.delivery_id)) return null // taken before (a redelivery after a crash)
+    const rec = this.rt.deliveries.create({ ...fromRemote(d), idempotency_key: null, origin: d.origin }, d.delivery_id)
+    this.#journal?.created([rec])
+    if (!this.rt.agents.has(d.agent)) this.deadLetter(rec, `agent "${d.agent}" is not on node ${this.rt.hub.node}`)
+    else if (d.deadline_ms <= Date.now()) this.deadLetter(rec, `its deadline passed before node ${this.rt.hub.node} could take it`)
+    else {
+      this.#admit(rec)
+      this.pump(rec.agent)
+    }
+    return rec
+  }
+
+  /** A stage reached on the node hosting the agent of a delivery sent from here. */
+  applyRemoteStage(r: StageReport): void {
+    const rec = this.rt.deliveries.get(r.delivery_id)
+    if (!rec || rec.node === undefined) return
+    if (r.stage === 'queued' || r.stage === 'injected') {
+      if (this.#advance(rec.delivery_id, r.stage, rec.agent)) {
+        this.rt.emit({ kind: `delivery_${r.stage}`, name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, timestamp: r.at })
+      }
+    } else if (r.stage === 'verified') this.#verified(rec.delivery_id, rec.agent)
+    else if (r.stage === 'failed') this.fail(rec.delivery_id, r.reason ?? `failed on node ${r.node}`)
+    else this.deadLetter(rec, r.reason ?? `dead-lettered on node ${r.node}`)
   }
 
   /** A broker-originated message (initial task, notices) to one agent. */
@@ -105,32 +153,40 @@ export class Messaging {
     return rec!
   }
 
-  #accept(targets: readonly string[], msg: Message): DeliveryRecord[] {
+  #accept(targets: readonly string[], msg: Message, remote: ReadonlyMap<string, string> = new Map()): DeliveryRecord[] {
     const now = Date.now()
     const recs = targets.map((agent) => {
       const timeoutSecs = this.rt.agents.get(agent)?.handle.spec.inject_timeout_secs
+      const node = remote.get(agent)
       return this.rt.deliveries.create({
         ...msg,
         idempotency_key: msg.idempotency_key ?? null,
         agent,
-        deadline_ms: now + (timeoutSecs ? timeoutSecs * 1000 : DELIVERY_INJECT_TIMEOUT_MS)
+        deadline_ms: now + (timeoutSecs ? timeoutSecs * 1000 : DELIVERY_INJECT_TIMEOUT_MS),
+        ...(node !== undefined ? { node } : {})
       })
     })
     this.#journal?.created(recs) // on disk before anyone is told
     for (const rec of recs) {
-      const ref = { name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id }
-      this.rt.emit({ kind: 'delivery_accepted', ...ref, from: rec.from, to: rec.to, priority: rec.priority })
-      const box = this.mailbox(rec.agent)
-      const evicted = box.enqueue(rec)
-      if (box.mode === 'manual_flush' && evicted !== rec) {
-        this.rt.emit({ kind: 'delivery_queued', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, target: rec.to, reason: 'inbound_delivery_manual_flush' })
-      }
-      if (evicted) {
-        this.rt.emit({ kind: 'delivery_dropped', name: evicted.agent, count: 1, reason: 'mailbox_full', delivery_id: evicted.delivery_id })
-        this.deadLetter(evicted, 'mailbox_full: evicted for higher-priority messages')
-      }
+      if (rec.node === undefined) this.#admit(rec)
+      else this.rt.emit({ kind: 'delivery_accepted', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, priority: rec.priority, node: rec.node })
     }
     return recs
+  }
+
+  /** A journaled delivery for a local agent goes into its mailbox. */
+  #admit(rec: DeliveryRecord): void {
+    const ref = { name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id }
+    this.rt.emit({ kind: 'delivery_accepted', ...ref, from: rec.from, to: rec.to, priority: rec.priority })
+    const box = this.mailbox(rec.agent)
+    const evicted = box.enqueue(rec)
+    if (box.mode === 'manual_flush' && evicted !== rec) {
+      this.rt.emit({ kind: 'delivery_queued', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, target: rec.to, reason: 'inbound_delivery_manual_flush' })
+    }
+    if (evicted) {
+      this.rt.emit({ kind: 'delivery_dropped', name: evicted.agent, count: 1, reason: 'mailbox_full', delivery_id: evicted.delivery_id })
+      this.deadLetter(evicted, 'mailbox_full: evicted for higher-priority messages')
+    }
   }
 
   // ── handing deliveries to workers ───────────────────────────────────────
@@ -248,6 +304,9 @@ export class Messaging {
     const rec = this.rt.deliveries.advance(id, stage, reason, at)
     if (!rec) return null
     this.#journal?.stage(id, stage, at, reason)
+    if (rec.origin !== undefined && stage !== 'accepted') {
+      this.rt.hub.reportStage(rec.origin, { delivery_id: id, stage, reason: reason ?? null, at, node: this.rt.hub.node })
+    }
     if (stage === 'verified' || stage === 'failed' || stage === 'dead_lettered') {
       this.mailboxes.get(rec.agent)?.remove(id)
       this.pump(rec.agent)
@@ -295,7 +354,7 @@ export class Messaging {
   /** After start-up: deliveries of a previous run whose agent did not come back end now. */
   onStartupComplete(): void {
     const gone = new Set<string>()
-    for (const rec of this.rt.deliveries.openRecords()) if (!this.rt.agents.has(rec.agent)) gone.add(rec.agent)
+    for (const rec of this.rt.deliveries.openRecords()) if (rec.node === undefined && !this.rt.agents.has(rec.agent)) gone.add(rec.agent)
     for (const name of gone) {
       this.#settle(name, 'recipient gone: the agent was not running after the broker restarted')
       this.mailboxes.delete(name)
@@ -336,69 +395,13 @@ export class Messaging {
     this.#journal?.close()
   }
 
-  // ── inbound delivery mode ────────────────────────────────────────────────
-
-  getMode(name: string): InboundMode {
-    this.#requireAgent(name)
-    return this.mailbox(name).mode
-  }
-
-  /** Sets the mode; leaving manual_flush releases everything parked. Returns how many were released. */
-  setMode(name: string, mode: InboundMode): { previous: InboundMode; flushed: number } {
-    this.#requireAgent(name)
-    const box = this.mailbox(name)
-    const previous = box.mode
-    let flushed = 0
-    if (previous === 'manual_flush' && mode === 'auto_inject') flushed = box.flush()
-    box.mode = mode
-    if (previous !== mode) {
-      this.#journal?.mode(name, mode)
-      this.rt.emit({ kind: 'agent_inbound_delivery_mode_changed', name, previous_mode: previous, mode })
-    }
-    if (flushed > 0) this.rt.emit({ kind: 'agent_pending_drained', name, count: flushed, reason: 'delivery_mode_transition' })
-    this.pump(name)
-    return { previous, flushed }
-  }
-
-  pending(name: string): DeliveryRecord[] {
-    this.#requireAgent(name)
-    return this.mailbox(name).parked()
-  }
-
-  flush(name: string): number {
-    this.#requireAgent(name)
-    const n = this.mailbox(name).flush()
-    if (n > 0) this.rt.emit({ kind: 'agent_pending_drained', name, count: n, reason: 'explicit_flush' })
-    this.pump(name)
-    return n
-  }
-
   normalizeSender(from: string | null): string {
-    const f = (from ?? '').trim()
-    if (!f) return this.rt.config.name
-    const lower = f.toLowerCase()
-    if (lower === 'dashboard' || lower === 'human:dashboard' || lower === 'human:orchestrator' || lower === this.rt.config.name.toLowerCase()) {
-      return this.rt.config.name
-    }
-    return f
-  }
-
-  #requireAgent(name: string): void {
-    if (!this.rt.agents.has(name)) throw new UnknownAgentError(name)
+    return normalizeSender(from, this.rt.config.name)
   }
 
   #modes(): Map<string, string> {
     const out = new Map<string, string>()
     for (const [name, box] of this.mailboxes) if (box.mode !== 'auto_inject') out.set(name, box.mode)
     return out
-  }
-}
-
-function resultOf(event_id: string, siblings: readonly DeliveryRecord[]): SendResult {
-  return {
-    event_id,
-    targets: siblings.map((r) => r.agent),
-    deliveries: siblings.map((r) => ({ name: r.agent, delivery_id: r.delivery_id })),
-    duplicate: false
   }
 }

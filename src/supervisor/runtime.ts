@@ -48,6 +48,8 @@ export interface RuntimeConfig {
   adoptWindowMs?: number
   /** `broker init --keep-agents-on-sigterm`: SIGTERM hands the agents over instead of stopping them. */
   keepAgentsOnSigterm?: boolean
+  /** The hub chosen at start (`--nats`: the team's NATS hub); default the embedded one. */
+  hub?: Hub
 }
 
 export type RuntimeEvent =
@@ -74,7 +76,7 @@ export class BrokerRuntime {
   readonly config: RuntimeConfig
   readonly events = new EventBus()
   readonly deliveries = new DeliveryTracker()
-  readonly hub: Hub = new EmbeddedHub()
+  readonly hub: Hub
   readonly agents = new Map<string, AgentEntry>()
   readonly lifecycle: AgentLifecycle
   /** Agent API tokens (`RELAY_AGENT_TOKEN`); kept in each agent's state record. */
@@ -101,6 +103,7 @@ export class BrokerRuntime {
 
   constructor(config: RuntimeConfig) {
     this.config = config
+    this.hub = config.hub ?? new EmbeddedHub(config.name)
     this.#stateFile = new AsyncJsonFile(config.paths.state, (err) => config.log.warn({ err }, 'could not write state file'))
     this.log = config.log
     this.lifecycle = new AgentLifecycle(this)
@@ -159,7 +162,7 @@ export class BrokerRuntime {
     return this.lifecycle.release(name, reason)
   }
 
-  send(req: SendRequest): SendResult {
+  send(req: SendRequest): Promise<SendResult> {
     return this.messaging.send(req)
   }
 

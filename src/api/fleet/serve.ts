@@ -1,0 +1,52 @@
+/**
+ * Fleet operations another node of the team asks of this one (spawn, release, snapshot): the same
+ * checks and answers as the local routes, returned as {status, body} for the hub to send back.
+ */
+import type { FleetCall, FleetReply } from '../../hub/types.js'
+import { SpawnError } from '../../supervisor/agent-spec.js'
+import type { BrokerRuntime } from '../../supervisor/runtime.js'
+import { WorkerRequestError } from '../../supervisor/worker-handle.js'
+import { ApiError } from '../reply.js'
+import { classifyWorkerError, parseFormat } from '../routes-pty.js'
+import { parseSpawn } from '../schemas.js'
+
+async function run(rt: BrokerRuntime, call: FleetCall): Promise<FleetReply> {
+  const node = rt.hub.node
+  switch (call.op) {
+    case 'spawn': {
+      const req = parseSpawn(call.body)
+      const handle = rt.spawnAgent(req, 'fleet')
+      await rt.stateWritten()
+      return { status: 200, body: { success: true, name: handle.name, node, runtime: handle.spec.runtime, model: handle.spec.model ?? null, pid: handle.pid ?? 0 } }
+    }
+    case 'release': {
+      const name = call.name ?? ''
+      if (!rt.agents.has(name)) throw new ApiError(404, 'agent_not_found', `agent_not_found: no worker named '${name}' on node ${node}`)
+      await rt.releaseAgent(name)
+      await rt.stateWritten()
+      return { status: 200, body: { success: true, name, node } }
+    }
+    case 'snapshot': {
+      const name = call.name ?? ''
+      const entry = rt.agents.get(name)
+      if (!entry) throw new ApiError(404, 'agent_not_found', `agent_not_found: no worker named '${name}' on node ${node}`)
+      if (entry.handle.spec.runtime !== 'pty') throw new ApiError(409, 'unsupported_runtime', `unsupported_runtime: agent '${name}' has no PTY`)
+      const body = await entry.handle.request('snapshot_pty', { format: parseFormat(call.format ?? null) })
+      return { status: 200, body: { ...(body as object), node } }
+    }
+  }
+}
+
+/** Runs a fleet call; errors become the status and `{code, message}` the local route would give. */
+export function fleetServer(rt: BrokerRuntime): (call: FleetCall) => Promise<FleetReply> {
+  return async (call) => {
+    try {
+      return await run(rt, call)
+    } catch (err) {
+      const e = err instanceof WorkerRequestError ? classifyWorkerError(err) : err
+      if (e instanceof ApiError) return { status: e.status, body: { code: e.code, message: e.message } }
+      if (e instanceof SpawnError) return { status: e.status, body: { code: e.code, message: e.message } }
+      throw e
+    }
+  }
+}
