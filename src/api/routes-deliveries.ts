@@ -33,6 +33,8 @@ export function deliveryView(r: DeliveryRecord) {
     created_at: new Date(r.created_at).toISOString(),
     deadline_at: new Date(r.deadline_ms).toISOString(),
     redelivered_as: r.redelivered_as,
+    ...(r.node !== undefined ? { node: r.node } : {}),
+    ...(r.origin !== undefined ? { origin: r.origin } : {}),
     history: r.history.map((h) => ({ stage: h.stage, at: new Date(h.at).toISOString(), ...(h.reason ? { reason: h.reason } : {}) }))
   }
 }
