@@ -4,13 +4,14 @@
  * API's own reply time…), its target (issue 17's targets, the isolation targets of issue 6, our
  * own budgets for the older rows) and pass / FALLS SHORT.
  *
- * BENCH_ONLY=startup,agents,delivery,storm,search,isolation runs a subset (default: all).
+ * BENCH_ONLY=startup,agents,delivery,storm,search,isolation,fleet runs a subset (default: all).
  * Sizes: BENCH_SENDS, BENCH_SPAWNS, BENCH_STORM_AGENTS, BENCH_STORM_MESSAGES, BENCH_SEARCH_MESSAGES,
  * BENCH_ISO_SENDS, BENCH_FLOOD_SECS (see each file).
  */
 import { ECHO_CLI, TestBroker } from '../e2e/harness.js'
 import { runAgentBench } from './agents.js'
 import { runIsolationBench } from './isolation.js'
+import { runFleetBench } from './fleet.js'
 import { runSearchBench } from './search.js'
 import { runStartupBench } from './startup.js'
 import { runStormBench } from './storm.js'
@@ -18,7 +19,7 @@ import { percentile, printTable, rssMiB, type Row } from './table.js'
 
 const SENDS = Number(process.env.BENCH_SENDS ?? 200)
 const SPAWNS = Number(process.env.BENCH_SPAWNS ?? 5)
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'startup,agents,delivery,storm,search,isolation').split(',').map((s) => s.trim()))
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'startup,agents,delivery,storm,search,isolation,fleet').split(',').map((s) => s.trim()))
 
 /** The older rows: spawn → ready, send → verified latency, burst throughput, RSS under use. */
 async function runDeliveryBench(): Promise<Row[]> {
@@ -88,7 +89,9 @@ async function main(): Promise<void> {
     ['delivery', runDeliveryBench],
     ['storm', runStormBench],
     ['search', runSearchBench],
-    ['isolation', runIsolationBench]
+    ['isolation', runIsolationBench],
+    // Two brokers on one nats-server (needs nats-server on PATH): cross-node next to same-node.
+    ['fleet', () => runFleetBench(Math.min(SENDS, 100))]
   ]
   for (const [name, run] of parts) {
     if (!ONLY.has(name)) continue
