@@ -89,8 +89,7 @@ export class Messaging {
     const to = req.to.trim()
     const route = this.rt.hub.route(to, from)
     if (route.targets.length === 0) throw new NoRecipientError(to)
-    const remote = route.remote ?? new Map<string, string>()
-    // Only agents on other nodes, and the team's server unreachable: refused before anything is kept.
+    const remote = route.remote ?? new Map<string, string>() // only agents elsewhere, server unreachable: refused now
     if (remote.size === route.targets.length && !this.rt.hub.available()) await this.rt.hub.forward([])
     const event_id = newId('http')
     const priority = req.priority ?? (route.kind === 'channel' ? 3 : 2)
@@ -126,10 +125,8 @@ export class Messaging {
     this.#journal?.created([rec])
     if (!this.rt.agents.has(d.agent)) this.deadLetter(rec, `agent "${d.agent}" is not on node ${this.rt.hub.node}`)
     else if (d.deadline_ms <= Date.now()) this.deadLetter(rec, `its deadline passed before node ${this.rt.hub.node} could take it`)
-    else {
-      this.#admit(rec)
-      this.pump(rec.agent)
-    }
+    else this.#admit(rec)
+    this.pump(rec.agent)
     return rec
   }
 
