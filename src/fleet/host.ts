@@ -3,7 +3,7 @@
  * other nodes into mailboxes, apply stages reported back, end deliveries no node took in time,
  * describe local agents for the directory, and run fleet operations asked by other nodes.
  */
-import type { FleetCall, FleetReply, HubHost, RemoteDelivery, StageReport } from '../hub/types.js'
+import type { AgentInfo, FleetCall, FleetReply, HubHost, RemoteDelivery, StageReport } from '../hub/types.js'
 import type { BrokerRuntime } from '../supervisor/runtime.js'
 
 /**
@@ -58,9 +58,10 @@ export class RuntimeHubHost implements HubHost {
     return out
   }
 
-  agentInfo(name: string): { cli: string | null; runtime: string | null; pid: number | null } {
+  agentInfo(name: string): AgentInfo {
     const h = this.#rt.agents.get(name)?.handle
-    return h ? { cli: h.spec.cli ?? null, runtime: h.spec.runtime ?? null, pid: h.pid ?? null } : { cli: null, runtime: null, pid: null }
+    if (!h) return { cli: null, runtime: null, pid: null, inject_timeout_secs: null }
+    return { cli: h.spec.cli ?? null, runtime: h.spec.runtime ?? null, pid: h.pid ?? null, inject_timeout_secs: h.spec.inject_timeout_secs ?? null }
   }
 
   serve(call: FleetCall): Promise<FleetReply> {

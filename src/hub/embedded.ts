@@ -107,7 +107,7 @@ export class EmbeddedHub implements Hub {
   fleet(): { agents: FleetAgent[]; nodes: FleetNode[] } {
     const agents = this.agents()
       .sort()
-      .map((name) => ({ name, node: this.node, channels: [...(this.#channels.get(name) ?? [])], ...(this.#host?.agentInfo(name) ?? { cli: null, runtime: null, pid: null }), updated_at: Date.now(), node_alive: true }))
+      .map((name) => ({ name, node: this.node, channels: [...(this.#channels.get(name) ?? [])], ...(this.#host?.agentInfo(name) ?? { cli: null, runtime: null, pid: null, inject_timeout_secs: null }), updated_at: Date.now(), node_alive: true }))
     return { agents, nodes: [{ node: this.node, alive: true, last_seen_ms_ago: 0, url: null, self: true }] }
   }
 

@@ -16,8 +16,14 @@ export interface Route {
   kind: RouteKind
   /** Agent names that receive the message (the sender excluded), on this node and others. */
   targets: string[]
-  /** The targets hosted by another node: agent name → node id (absent or empty: all local). */
-  remote?: ReadonlyMap<string, string>
+  /** The targets hosted by another node, by agent name (absent or empty: all local). */
+  remote?: ReadonlyMap<string, RemoteTarget>
+}
+
+/** Where a recipient on another node lives, and its own typing deadline (`inject_timeout_secs`). */
+export interface RemoteTarget {
+  node: string
+  inject_timeout_secs: number | null
 }
 
 /** One delivery to an agent on another node, as it is stored in the team's delivery stream. */
@@ -60,6 +66,7 @@ export interface FleetAgent {
   cli: string | null
   runtime: string | null
   pid: number | null
+  inject_timeout_secs: number | null
   /** Epoch ms of the entry's last write (the hosting node's clock). */
   updated_at: number
   /** False once the hosting node's heartbeat stopped (NODE_GONE_AFTER_MS). */
@@ -90,6 +97,14 @@ export interface FleetReply {
   body: unknown
 }
 
+/** What the directory shows of a local agent. */
+export interface AgentInfo {
+  cli: string | null
+  runtime: string | null
+  pid: number | null
+  inject_timeout_secs: number | null
+}
+
 /** What a hub needs from the broker it serves (given once, by `attach`). */
 export interface HubHost {
   /** Takes a delivery from another node into the agent's mailbox; returns once it is journaled. */
@@ -101,7 +116,7 @@ export interface HubHost {
   /** The newest stage of every delivery received from other nodes (re-reported after a restart). */
   inboundStages(): { origin: string; report: StageReport }[]
   /** Details of a local agent for the directory. */
-  agentInfo(name: string): { cli: string | null; runtime: string | null; pid: number | null }
+  agentInfo(name: string): AgentInfo
   /** Runs a fleet operation asked by another node. */
   serve(call: FleetCall): Promise<FleetReply>
 }

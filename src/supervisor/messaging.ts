@@ -16,7 +16,7 @@ import { readFacts } from './facts-reader.js'
 import { Mailbox, type InboundMode } from './mailbox.js'
 import type { BrokerRuntime } from './runtime.js'
 import type { WorkerHandle } from './worker-handle.js'
-import type { RemoteDelivery, StageReport } from '../hub/types.js'
+import type { RemoteDelivery, RemoteTarget, StageReport } from '../hub/types.js'
 import { DeliveryNotFoundError, NoRecipientError, UnknownAgentError, fromRemote, normalizeSender, resultOf, toRemote, type Message, type SendRequest, type SendResult } from './messaging-types.js'
 import { InboundModes } from './inbound-modes.js'
 
@@ -89,7 +89,7 @@ export class Messaging {
     const to = req.to.trim()
     const route = this.rt.hub.route(to, from)
     if (route.targets.length === 0) throw new NoRecipientError(to)
-    const remote = route.remote ?? new Map<string, string>() // only agents elsewhere, server unreachable: refused now
+    const remote = route.remote ?? new Map<string, RemoteTarget>() // only agents elsewhere, server unreachable: refused now
     if (remote.size === route.targets.length && !this.rt.hub.available()) await this.rt.hub.forward([])
     const event_id = newId('http')
     const priority = req.priority ?? (route.kind === 'channel' ? 3 : 2)
@@ -150,17 +150,17 @@ export class Messaging {
     return rec!
   }
 
-  #accept(targets: readonly string[], msg: Message, remote: ReadonlyMap<string, string> = new Map()): DeliveryRecord[] {
+  #accept(targets: readonly string[], msg: Message, remote: ReadonlyMap<string, RemoteTarget> = new Map()): DeliveryRecord[] {
     const now = Date.now()
     const recs = targets.map((agent) => {
-      const timeoutSecs = this.rt.agents.get(agent)?.handle.spec.inject_timeout_secs
-      const node = remote.get(agent)
+      const far = remote.get(agent)
+      const timeoutSecs = this.rt.agents.get(agent)?.handle.spec.inject_timeout_secs ?? far?.inject_timeout_secs
       return this.rt.deliveries.create({
         ...msg,
         idempotency_key: msg.idempotency_key ?? null,
         agent,
         deadline_ms: now + (timeoutSecs ? timeoutSecs * 1000 : DELIVERY_INJECT_TIMEOUT_MS),
-        ...(node !== undefined ? { node } : {})
+        ...(far !== undefined ? { node: far.node } : {})
       })
     })
     this.#journal?.created(recs) // on disk before anyone is told

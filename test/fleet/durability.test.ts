@@ -11,6 +11,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ECHO_CLI, TestBroker, readJsonLines, waitUntil, type EventLog } from '../e2e/harness.js'
 import { NatsServer } from './nats-server.js'
+import { NODE_GONE_AFTER_MS } from '../../src/hub/nats/directory.js'
+import { REMOTE_REPORT_GRACE_MS } from '../../src/fleet/host.js'
+
+async function waitFor(pred: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
 
 const BURST = 40
 
@@ -172,5 +182,27 @@ describe('cross-node delivery survives failures', () => {
     assert.ok(accepted.size >= 15)
     await assertExactlyOnce(fixtureLog, 'bob', 'nburst', accepted, [a, b])
     await assertVerifiedOn(a, accepted)
+  })
+
+  test('node B gone: the fleet list shows it gone; a send to its agent is accepted, then dead-lettered on A with the reason', async (t) => {
+    await b.spawnAgent('dora', ECHO_CLI, { inject_timeout_secs: 2 })
+    const fleetOf = async () => (await a.api('GET', '/api/agents?scope=fleet')).body
+    await waitFor(async () => (await fleetOf()).agents.some((x: { name: string }) => x.name === 'dora'), 'dora in the fleet list')
+    b.proc.kill('SIGKILL')
+    await b.exited
+    const killedAt = Date.now()
+    await waitFor(async () => (await fleetOf()).nodes.some((n: { node: string; alive: boolean }) => n.node === 'b' && !n.alive), 'b seen gone')
+    // A figure, not an assertion (the machine may be loaded): gone NODE_GONE_AFTER_MS after its last heartbeat.
+    t.diagnostic(`b seen gone ${Date.now() - killedAt} ms after the kill (NODE_GONE_AFTER_MS = ${NODE_GONE_AFTER_MS})`)
+    const dora = (await fleetOf()).agents.find((x: { name: string }) => x.name === 'dora')
+    assert.equal(dora.node_alive, false)
+    const res = await a.api('POST', '/api/send', { to: 'dora', text: 'anyone home?' })
+    assert.equal(res.status, 200, 'accepted into the stream while B is down')
+    const id = res.body.deliveries[0].delivery_id
+    const dead = await evA.waitFor((e) => e.kind === 'delivery_dead_lettered' && e.delivery_id === id, 2_000 + REMOTE_REPORT_GRACE_MS + 15_000, 'dead letter on A')
+    assert.match(String(dead.reason), /node b is gone: not typed before its deadline/)
+    const view = await a.api('GET', `/api/deliveries/${id}`)
+    assert.equal(view.body.stage, 'dead_lettered')
+    assert.equal(view.body.node, 'b')
   })
 })

@@ -11,6 +11,8 @@ import { Kvm } from '@nats-io/kv'
 import { directName, EmbeddedHub, normalizeChannel } from '../embedded.js'
 import {
   HubUnavailableError,
+  type AgentInfo,
+  type RemoteTarget,
   UnknownNodeError,
   type FleetAgent,
   type FleetCall,
@@ -36,6 +38,8 @@ export const PUBLISH_TIMEOUT_MS = 5_000
 export const FLEET_CALL_TIMEOUT_MS = 20_000
 /** How long the first connection may take at start-up. */
 export const NATS_CONNECT_TIMEOUT_MS = 10_000
+
+const NO_INFO: AgentInfo = { cli: null, runtime: null, pid: null, inject_timeout_secs: null }
 
 export class NatsHub implements Hub {
   readonly kind = 'nats'
@@ -113,17 +117,17 @@ export class NatsHub implements Hub {
     const target = to.trim()
     if (target.startsWith('#')) {
       const key = normalizeChannel(target)
-      const remote = new Map<string, string>()
+      const remote = new Map<string, RemoteTarget>()
       for (const a of this.#dir.agents()) {
         if (a.node === this.node || a.name.toLowerCase() === sender || this.#local.lookup(a.name)) continue
-        if (a.channels.some((c) => normalizeChannel(c) === key)) remote.set(a.name, a.node)
+        if (a.channels.some((c) => normalizeChannel(c) === key)) remote.set(a.name, { node: a.node, inject_timeout_secs: a.inject_timeout_secs })
       }
       return { kind: 'channel', targets: [...local.targets, ...remote.keys()].sort(), remote }
     }
     if (local.targets.length > 0 || this.#local.lookup(target)) return local
     const a = this.#dir.agent(directName(target))
     if (!a || a.node === this.node || a.name.toLowerCase() === sender) return local
-    return { kind: 'direct', targets: [a.name], remote: new Map([[a.name, a.node]]) }
+    return { kind: 'direct', targets: [a.name], remote: new Map([[a.name, { node: a.node, inject_timeout_secs: a.inject_timeout_secs }]]) }
   }
 
   // ── cross-node delivery ────────────────────────────────────────────────
@@ -214,7 +218,7 @@ export class NatsHub implements Hub {
       .filter((a) => a.node !== this.node)
       .map((a) => ({ ...a, node_alive: this.#dir.alive(a.node, now) }))
     for (const name of this.#local.agents()) {
-      const info = this.#host?.agentInfo(name) ?? { cli: null, runtime: null, pid: null }
+      const info = this.#host?.agentInfo(name) ?? NO_INFO
       agents.push({ name, node: this.node, channels: [...(this.#local.channelsOf(name) ?? [])], ...info, updated_at: now, node_alive: true })
     }
     agents.sort((a, b) => a.name.localeCompare(b.name))
@@ -277,7 +281,7 @@ export class NatsHub implements Hub {
     for (const name of [...this.#dirty]) {
       this.#dirty.delete(name)
       const channels = this.#local.channelsOf(name)
-      const info = this.#host?.agentInfo(name) ?? { cli: null, runtime: null, pid: null }
+      const info = this.#host?.agentInfo(name) ?? NO_INFO
       const owner = this.#dir.agent(name)?.node
       const write = channels
         ? this.#dir.putAgent({ name, node: this.node, channels: [...channels], ...info, updated_at: Date.now() })

@@ -42,6 +42,7 @@ export const agentEntrySchema = z.object({
   cli: z.string().nullable(),
   runtime: z.string().nullable(),
   pid: z.number().nullable(),
+  inject_timeout_secs: z.number().nullable().default(null),
   updated_at: z.number()
 })
 export type AgentEntry = z.infer<typeof agentEntrySchema>
