@@ -135,10 +135,9 @@ export class Messaging {
     const rec = this.rt.deliveries.get(r.delivery_id)
     if (!rec || rec.node === undefined) return
     if (r.stage === 'queued' || r.stage === 'injected') {
-      if (this.#advance(rec.delivery_id, r.stage, rec.agent)) {
-        this.rt.emit({ kind: `delivery_${r.stage}`, name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, timestamp: r.at })
-      }
-    } else if (r.stage === 'verified') this.#verified(rec.delivery_id, rec.agent)
+      const ok = this.#advance(rec.delivery_id, r.stage, rec.agent)
+      if (ok) this.rt.emit({ kind: `delivery_${r.stage}`, name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, timestamp: r.at })
+    } else if (r.stage === 'verified') this.#verified(rec.delivery_id, rec.agent, 'echo')
     else if (r.stage === 'failed') this.fail(rec.delivery_id, r.reason ?? `failed on node ${r.node}`)
     else this.deadLetter(rec, r.reason ?? `dead-lettered on node ${r.node}`)
   }
