@@ -4,9 +4,10 @@
  * named in `keep` (their journaled state, in that order) and the modes to `tmp`, and fsyncs it.
  * The supervisor then appends the lines written meanwhile and renames (delivery-journal.ts).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs'
 import { compactedText, replayJournal, type CompactJournalTask } from '../src/supervisor/delivery-journal.js'
 import type { DeliveryRecord } from '../src/supervisor/delivery-tracker.js'
+import { writeAll } from '../src/supervisor/storage/durable.js'
 
 export default function compactJournal(task: CompactJournalTask): { bytes: number; kept: number } {
   const text = readFileSync(task.path).subarray(0, task.upToBytes).toString('utf8')
@@ -19,7 +20,7 @@ export default function compactJournal(task: CompactJournalTask): { bytes: numbe
   const buf = Buffer.from(compactedText(kept, task.modes))
   const fd = openSync(task.tmp, 'w', 0o600)
   try {
-    writeSync(fd, buf)
+    writeAll(fd, buf, task.tmp) // every byte, or an error (ENOSPC: the supervisor removes the temp file)
     fsyncSync(fd)
   } finally {
     closeSync(fd)

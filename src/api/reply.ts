@@ -38,6 +38,8 @@ export class ApiError extends Error {
   }
 
   send(res: ServerResponse): void {
+    const retryAfter = this.extra.retry_after_secs
+    if (typeof retryAfter === 'number' && !res.headersSent) res.setHeader('retry-after', String(retryAfter))
     if (this.family === 'A') sendErrorA(res, this.status, this.code, this.message, this.extra)
     else sendErrorB(res, this.status, this.code, this.message)
   }

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import type { DeliveryRecord } from '../supervisor/delivery-tracker.js'
-import { DeliveryNotFoundError, UnknownAgentError } from '../supervisor/messaging.js'
+import { DeliveryNotFoundError, PossiblyTypedError, UnknownAgentError } from '../supervisor/messaging.js'
 import { ApiError, sendJson } from './reply.js'
 import type { RouteContext, Router } from './router.js'
 import { readJson } from './validate.js'
@@ -61,6 +61,7 @@ function mapErrors<T>(fn: () => T): T {
   } catch (err) {
     if (err instanceof UnknownAgentError) throw new ApiError(404, 'agent_not_found', err.message)
     if (err instanceof DeliveryNotFoundError) throw new ApiError(404, 'delivery_not_found', err.message)
+    if (err instanceof PossiblyTypedError) throw new ApiError(409, 'possibly_typed', err.message)
     throw err
   }
 }
@@ -85,9 +86,23 @@ function listDeadLetters(ctx: RouteContext): void {
   sendJson(ctx.res, 200, { dead_letters: out })
 }
 
-function redeliver(ctx: RouteContext): void {
-  const rec = mapErrors(() => ctx.rt.messaging.redeliver(ctx.params.id!))
-  sendJson(ctx.res, 200, { success: true, delivery_id: rec.delivery_id, redelivery_of: ctx.params.id, name: rec.agent, event_id: rec.event_id })
+const redeliverSchema = z.object({ force: z.boolean().optional() }).optional()
+
+async function redeliver(ctx: RouteContext): Promise<void> {
+  const raw = await readJson(ctx.req, 'B')
+  const parsed = redeliverSchema.safeParse(raw ?? undefined)
+  if (!parsed.success) throw new ApiError(400, 'invalid_request', 'body: expected {"force"?: boolean}')
+  const force = parsed.data?.force === true || ctx.url.searchParams.get('force') === 'true'
+  const { record: rec, forced, warning } = mapErrors(() => ctx.rt.messaging.redeliver(ctx.params.id!, force))
+  sendJson(ctx.res, 200, {
+    success: true,
+    delivery_id: rec.delivery_id,
+    redelivery_of: ctx.params.id,
+    name: rec.agent,
+    event_id: rec.event_id,
+    forced,
+    ...(warning ? { warning } : {})
+  })
 }
 
 function getMode(ctx: RouteContext): void {

@@ -9,7 +9,7 @@ import { rssBytes } from '../supervisor/proc.js'
 import { ApiError, sendJson } from './reply.js'
 import type { RouteContext, Router } from './router.js'
 
-const STAGES: readonly DeliveryStage[] = ['accepted', 'queued', 'injected', 'verified', 'failed', 'dead_lettered']
+const STAGES: readonly DeliveryStage[] = ['accepted', 'queued', 'injecting', 'injected', 'verified', 'failed', 'dead_lettered']
 
 export function agentMetrics(rt: BrokerRuntime, name: string) {
   const entry = rt.agents.get(name)!

@@ -27,6 +27,8 @@ function status(ctx: RouteContext): void {
     agents,
     pending_delivery_count: pending.length,
     pending_deliveries: pending,
+    // Can the state dir take writes, and what the start-up replay of the journal could not use.
+    storage: rt.storageHealth(),
     auth: {
       authenticated: false,
       workspace_count: 1,

@@ -4,6 +4,7 @@
  */
 import { API_PROTOCOL_VERSION, BROKER_VERSION, OWNER_LEASE_MS } from '../protocol/constants.js'
 import { SpawnError } from '../supervisor/agent-spec.js'
+import { SpawnQueueFullError } from '../supervisor/lifecycle/spawn-gate.js'
 import { agentView } from './views.js'
 import { ApiError, sendJson } from './reply.js'
 import { Router, type RouteContext } from './router.js'
@@ -45,8 +46,8 @@ function healthBody(ctx: RouteContext) {
 async function spawn(ctx: RouteContext): Promise<void> {
   const req = parseSpawn(await readJson(ctx.req, 'A'))
   try {
-    const handle = ctx.rt.spawnAgent(req)
-    await ctx.rt.stateWritten() // the agent's record is on disk before the caller hears of it
+    // Waits for a start slot; the agent's record is on disk before its child starts (else 507).
+    const handle = await ctx.rt.spawnAgent(req)
     sendJson(ctx.res, 200, {
       success: true,
       name: handle.name,
@@ -58,6 +59,9 @@ async function spawn(ctx: RouteContext): Promise<void> {
       warning: null
     })
   } catch (err) {
+    if (err instanceof SpawnQueueFullError) {
+      throw new ApiError(err.status, err.code, err.message, 'A', { name: req.name, retry_after_secs: err.retryAfterSecs })
+    }
     if (err instanceof SpawnError) throw new ApiError(err.status, err.code, err.message, 'A', { name: req.name })
     throw err
   }

@@ -11,7 +11,8 @@ import type { BrokerRuntime } from '../supervisor/runtime.js'
 import { AGENT_ROUTE_PREFIX, authenticateAgent, rejectAgent } from './agent-auth.js'
 import { ApiKeyAuth, UNAUTHORIZED_JSON } from './auth.js'
 import { serveInputStream } from './input-stream.js'
-import { ApiError, sendEmpty, sendErrorB } from './reply.js'
+import { ApiError, sendEmpty, sendErrorB, sendJson } from './reply.js'
+import { StorageUnavailableError } from '../supervisor/storage/durable.js'
 import { buildRouter, sinceParam } from './routes.js'
 import { serveEventStream } from './ws-events.js'
 import { observerMay, READ_ONLY_BODY, roleOf, selectProtocol, type Role } from './ui/access.js'
@@ -26,6 +27,8 @@ export interface ApiServer {
 /** Family E (api.md §1.6): what answers while the broker is not ready yet. */
 export const WARMING_UP_BODY = 'Broker is starting, please retry'
 
+/** Retry-After of a 507 storage_unavailable answer. */
+const STORAGE_RETRY_AFTER_SECS = 5
 const INPUT_STREAM_PATH = /^\/api\/input\/([^/]+)\/stream$/
 /** Clients of `/ws` send nothing that is read; a small cap bounds what they can make us buffer. */
 const EVENT_STREAM_MAX_FRAME_BYTES = 64 * 1024
@@ -125,6 +128,12 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
         if (err instanceof ApiError) {
           err.send(res)
           if (err.status === 413) res.once('finish', () => req.destroy())
+          return
+        }
+        if (err instanceof StorageUnavailableError) {
+          // Nothing the answer would promise was kept: the caller may retry once the disk has room.
+          rt.log.warn({ path: url.pathname, file: err.path, cause: err.cause_code }, 'request refused: storage unavailable')
+          sendJson(res, 507, { success: false, code: err.code, message: err.message, error: err.message, cause: err.cause_code }, { 'retry-after': String(STORAGE_RETRY_AFTER_SECS) })
           return
         }
         rt.log.error({ err, path: url.pathname }, 'request failed')

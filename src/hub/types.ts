@@ -45,7 +45,7 @@ export interface RemoteDelivery {
   origin: string
 }
 
-export type RemoteStage = 'queued' | 'injected' | 'verified' | 'failed' | 'dead_lettered'
+export type RemoteStage = 'queued' | 'injecting' | 'injected' | 'verified' | 'failed' | 'dead_lettered'
 
 /** A stage a delivery reached on the node hosting its agent, reported to the node that sent it. */
 export interface StageReport {

@@ -161,6 +161,12 @@ export const workerToBrokerSchema = z.discriminatedUnion('type', [
     })
   ),
   frame('delivery_queued', z.object(deliveryStamp)),
+  /**
+   * The first byte of the delivery went to the PTY but the program is not reading it yet (the
+   * write has not drained). Sent only when draining is slow; `delivery_injected` follows once it
+   * drains. From here on the delivery counts as (possibly) typed: it is never typed again.
+   */
+  frame('delivery_injecting', z.object({ ...deliveryStamp, pending_bytes: z.number().int().nonnegative() })),
   frame('delivery_injected', z.object(deliveryStamp)),
   frame('delivery_ack', z.object(deliveryRef)),
   /** `echo`: the relay line was seen on the screen; `provider`: a headless provider's stream acknowledged the turn. */

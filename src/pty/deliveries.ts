@@ -14,6 +14,14 @@
  * A delivery whose `deadline_ms` passes before it could be typed fails at stage `queued`
  * (untyped). Before the first byte of a delivery is typed, `injecting` is recorded durably in the
  * agent's facts file; a delivery the facts show as already typed is never typed again.
+ *
+ * Once the first byte went to node-pty the delivery is typed (or being typed), whatever happens
+ * next: it never fails at stage `queued` again. A program that stops reading its terminal leaves
+ * the bytes in node-pty's queue; after PTY_WRITE_DRAIN_TIMEOUT_MS the child says
+ * `delivery_injecting` and keeps waiting, up to PTY_SLOW_DRAIN_DEADLINE_MS, before the delivery
+ * fails at stage `injected` with its own reason (the rest of the text may still reach it). The
+ * kernel may take the whole text at once and the program read it later: when the echo window
+ * ends with the start of the text on screen and not its end, the same deadline applies.
  */
 import type { IMarker } from '@xterm/headless'
 import {
@@ -30,7 +38,7 @@ import { DeliveryQueue, SeenDeliveries, type DeliveryStatusType, type StatusFram
 import { localeIsUtf8, terminalInput, type TerminalMode } from '../child/terminal-text.js'
 import { formatInjection, type InjectionProfile, type ReminderEnv } from './inject.js'
 import type { Screen } from './screen.js'
-import { echoNeedle, echoTimeoutReason, screenShowsNeedle } from './verify.js'
+import { echoIncompleteReason, echoNeedle, echoTimeoutReason, screenShowsNeedle, screenShowsNeedleHead } from './verify.js'
 import type { FactsStore } from './facts.js'
 import { sleep, type PtyWriter } from './writer.js'
 
@@ -63,6 +71,14 @@ export interface DeliveriesOptions {
   flushOutput: () => void
 }
 
+/** Longest wait for a program that stopped reading its terminal to take an injected text. */
+export const PTY_SLOW_DRAIN_DEADLINE_MS = 60_000
+
+/** Why a delivery whose bytes never drained into the terminal ends `failed`. */
+export function slowDrainReason(pendingBytes: number): string {
+  return `pty write did not drain within ${PTY_SLOW_DRAIN_DEADLINE_MS / 1000}s: the program stopped reading its terminal with ${pendingBytes} bytes still queued (partly typed; not typed again)`
+}
+
 /** Told to a supervisor that re-sends a delivery an earlier worker of this agent already typed. */
 export const TYPED_BY_EARLIER_WORKER = 'typed by an earlier worker of this agent, which stopped before the echo was seen; not typed again'
 
@@ -73,10 +89,14 @@ interface Queued {
 
 interface Active extends Queued {
   phase: 'injecting' | 'verifying'
+  /** The first byte was handed to node-pty: from now on it counts as typed. */
+  typed: boolean
   needle: string
   marker: IMarker | undefined
   deadlineMs: number
   windowMs: number
+  /** When typing began (epoch ms): the slow-reader deadline counts from here. */
+  startedAtMs: number
 }
 
 export class Deliveries {
@@ -151,7 +171,10 @@ export class Deliveries {
     if (nowMs < a.deadlineMs) return
     if (this.#o.screen.parsing && nowMs < a.deadlineMs + VERIFY_PARSE_GRACE_MS) return
     if (this.#seenOnScreen(a)) return this.#verified(a)
-    this.#fail(a, 'injected', echoTimeoutReason(a.windowMs))
+    // The program drew the start of the text and not yet its end: it is still reading (slowly).
+    const started = screenShowsNeedleHead(this.#o.screen.textFrom(a.marker), a.needle)
+    if (started && nowMs < a.startedAtMs + PTY_SLOW_DRAIN_DEADLINE_MS) return
+    this.#fail(a, 'injected', started ? echoIncompleteReason(PTY_SLOW_DRAIN_DEADLINE_MS) : echoTimeoutReason(a.windowMs))
   }
 
   /**
@@ -163,7 +186,7 @@ export class Deliveries {
     const a = this.#active
     if (a && a.phase === 'verifying' && this.#seenOnScreen(a)) this.#verified(a)
     const active = this.#active
-    if (active) this.#fail(active, active.phase === 'verifying' ? 'injected' : 'queued', reason)
+    if (active) this.#fail(active, active.phase === 'verifying' || active.typed ? 'injected' : 'queued', reason)
     for (const q of this.#queue.drain()) this.#fail(q, 'queued', reason)
     this.#closed = true
     if (this.#gapTimer) clearTimeout(this.#gapTimer)
@@ -217,33 +240,43 @@ export class Deliveries {
     const typed = terminalInput(text, mode).bytes
     const needle = echoNeedle(terminalInput(relayLine, mode).shown)
     const windowMs = this.#o.verifyWindowMs()
-    const active: Active = { ...next, phase: 'injecting', needle, marker: undefined, deadlineMs: 0, windowMs }
+    const active: Active = { ...next, phase: 'injecting', typed: false, needle, marker: undefined, deadlineMs: 0, windowMs, startedAtMs: Date.now() }
     this.#active = active
     this.#inject(active, typed).catch((err: unknown) => {
       this.#o.log.error({ err, delivery_id: active.d.delivery_id }, 'injection failed')
-      if (this.#active === active) this.#fail(active, 'queued', `injection failed: ${(err as Error).message}`)
+      const begun = active.typed ? ' after typing had begun (not typed again)' : ''
+      if (this.#active === active) this.#fail(active, active.typed ? 'injected' : 'queued', `injection failed${begun}: ${(err as Error).message}`)
     })
   }
 
-  async #inject(a: Active, typed: string): Promise<void> {
+  async #inject(a: Active, bytes: string): Promise<void> {
     const steer = a.d.injection_mode === 'steer'
-    const drained = await this.#o.writer.run(async (write) => {
+    const writer = this.#o.writer
+    const drained = await writer.run(async (rawWrite) => {
       // Mark the line the cursor is on once all earlier output is parsed: the echo appears at or after it.
       await this.#o.screen.settle()
       a.marker = this.#o.screen.markCursorLine()
       // From here on the text may reach the screen: say so durably before the first byte.
       this.#o.facts()?.record(a.d.delivery_id, 'injecting', true)
+      const write = (data: string): void => {
+        a.typed = true
+        rawWrite(data)
+      }
       if (steer) {
         write('\x1b\x1b')
         await sleep(STEER_ESC_DELAY_MS)
       }
-      write(typed)
+      write(bytes)
       await sleep(INJECT_ENTER_DELAY_MS)
       write('\r')
-      return this.#o.writer.drain(PTY_WRITE_DRAIN_TIMEOUT_MS)
+      if (await writer.drain(PTY_WRITE_DRAIN_TIMEOUT_MS)) return true
+      if (writer.closed || this.#closed || this.#active !== a) return false
+      // A slow reader: the bytes are on their way; say so, and give it its own deadline.
+      this.#status(a.d, a.requestId, 'delivery_injecting', { ...this.#stamp(a.d), pending_bytes: writer.pendingBytes() })
+      return writer.drain(PTY_SLOW_DRAIN_DEADLINE_MS - PTY_WRITE_DRAIN_TIMEOUT_MS)
     })
     if (this.#closed || this.#active !== a) return
-    if (!drained) return this.#fail(a, 'queued', 'pty write did not drain')
+    if (!drained) return this.#fail(a, 'injected', slowDrainReason(writer.pendingBytes()))
     this.#status(a.d, a.requestId, 'delivery_injected', this.#stamp(a.d))
     a.phase = 'verifying'
     a.deadlineMs = Date.now() + a.windowMs
@@ -260,7 +293,7 @@ export class Deliveries {
 
   #verified(a: Active): void {
     const ref = { delivery_id: a.d.delivery_id, event_id: a.d.event_id }
-    this.#o.facts()?.record(a.d.delivery_id, 'verified', true)
+    this.#recordFact(a.d.delivery_id, 'verified', true)
     this.#o.flushOutput()
     this.#o.send('delivery_ack', ref, a.requestId)
     this.#status(a.d, a.requestId, 'delivery_verified', { ...ref, verification: 'echo' })
@@ -269,9 +302,18 @@ export class Deliveries {
 
   #fail(q: Queued, stage: 'queued' | 'injected', reason: string): void {
     this.#o.log.warn({ delivery_id: q.d.delivery_id, stage, reason }, 'delivery failed')
-    if (stage === 'injected') this.#o.facts()?.record(q.d.delivery_id, 'failed', false)
+    if (stage === 'injected') this.#recordFact(q.d.delivery_id, 'failed', false)
     this.#status(q.d, q.requestId, 'delivery_failed', { delivery_id: q.d.delivery_id, event_id: q.d.event_id, reason, stage })
     if (this.#active === q) this.#finish(q as Active)
+  }
+
+  /** A fact after typing: if the disk refuses it, the earlier `injecting` still stops a re-type. */
+  #recordFact(id: string, fact: 'verified' | 'failed', durable: boolean): void {
+    try {
+      this.#o.facts()?.record(id, fact, durable)
+    } catch (err) {
+      this.#o.log.warn({ err, delivery_id: id, fact }, 'could not record a delivery fact')
+    }
   }
 
   #finish(a: Active): void {

@@ -100,7 +100,7 @@ export class DeliveryQueue<T> {
   }
 }
 
-export type DeliveryStatusType = 'delivery_queued' | 'delivery_injected' | 'delivery_verified' | 'delivery_failed'
+export type DeliveryStatusType = 'delivery_queued' | 'delivery_injecting' | 'delivery_injected' | 'delivery_verified' | 'delivery_failed'
 
 /** A status frame as it was sent, to send again for a duplicate. */
 export interface StatusFrame {

@@ -5,7 +5,7 @@
  * (the next worker of the agent, after a crash of this one or of the supervisor) knows the
  * text may be on the agent's screen and must not be typed again.
  */
-import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync, renameSync } from 'node:fs'
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync, renameSync } from 'node:fs'
 import { FACTS_KEEP_ENTRIES } from '../protocol/constants.js'
 
 export type Fact = 'injecting' | 'verified' | 'failed'
@@ -28,10 +28,27 @@ export class FactsStore {
   }
 
   /** Records a fact; `durable` waits until it is on disk. */
+  /**
+   * Records a fact; `durable` waits until it is on disk. The line is written whole or not at all
+   * (a short write is continued; on an error — disk full — the file is cut back and the error
+   * thrown), and the fact counts only once written: a throw here means nothing was recorded.
+   */
   record(id: string, fact: Fact, durable: boolean): void {
+    const buf = Buffer.from(JSON.stringify({ id, fact }) + '\n')
+    const size = fstatSync(this.#fd).size
+    let off = 0
+    try {
+      while (off < buf.length) off += writeSync(this.#fd, buf, off, buf.length - off)
+      if (durable) fdatasyncSync(this.#fd)
+    } catch (err) {
+      try {
+        ftruncateSync(this.#fd, size)
+      } catch {
+        // a torn line is skipped when the file is read
+      }
+      throw err
+    }
     this.#facts.set(id, fact)
-    writeSync(this.#fd, JSON.stringify({ id, fact }) + '\n')
-    if (durable) fdatasyncSync(this.#fd)
   }
 
   close(): void {

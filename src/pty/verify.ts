@@ -50,3 +50,17 @@ export function screenShowsNeedle(screenText: string, needle: string, limits: Ma
 export function echoTimeoutReason(windowMs: number): string {
   return `echo not seen on screen within ${Number((windowMs / 1000).toFixed(3))}s`
 }
+
+/**
+ * Does the start of the needle (its first `headChars`) appear in `screenText`? A program that
+ * drew the start of a long message and not yet its end is still taking it in.
+ */
+export function screenShowsNeedleHead(screenText: string, needle: string, limits: MatchLimits = DEFAULT_MATCH_LIMITS): boolean {
+  const head = needle.slice(0, limits.headChars).trimEnd()
+  return head.length > 0 && collapseWhitespace(screenText).includes(head)
+}
+
+/** `delivery_failed` reason when the start of the echo was seen and its end never was. */
+export function echoIncompleteReason(deadlineMs: number): string {
+  return `echo incomplete: the start of the text was seen on screen, its end not within ${Number((deadlineMs / 1000).toFixed(3))}s (the program stopped reading its terminal?)`
+}

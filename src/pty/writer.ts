@@ -77,6 +77,16 @@ export class PtyWriter {
     return result
   }
 
+  /** Bytes written and not yet handed to the kernel (node-pty's queue). */
+  pendingBytes(): number {
+    let n = 0
+    for (const task of ptyWriteQueue(this.#queueOwner)) {
+      const t = task as { buffer?: { byteLength?: number }; offset?: number }
+      n += Math.max(0, (t.buffer?.byteLength ?? 0) - (t.offset ?? 0))
+    }
+    return n
+  }
+
   /**
    * Resolves true once node-pty has handed every written byte to the kernel, false if that
    * did not happen within `timeoutMs` (or the writer was closed). Polls with setImmediate.

@@ -41,6 +41,8 @@ export class AgentLifecycle {
   readonly crashes: CrashInsights
   readonly metrics = new SupervisionMetrics()
   readonly #sup = new Map<string, Supervised>()
+  /** Names whose spawn is being recorded (state.json) before their child starts (runtime.spawnAgent). */
+  readonly reserved = new Set<string>()
 
   constructor(rt: BrokerRuntime) {
     this.rt = rt
@@ -51,9 +53,14 @@ export class AgentLifecycle {
     this.metrics.follow(rt.events)
   }
 
-  spawn(req: SpawnRequest, parent = 'Dashboard', source = 'http_api', taskDeliveryId: string | null = null): WorkerHandle {
+  checkSpawn(name: string, heldByCaller = false): void {
     if (this.rt.shuttingDown) throw new SpawnError('shutting_down', 'broker is shutting down', 503)
-    if (this.rt.agents.has(req.name)) throw new SpawnError('agent_exists', `agent '${req.name}' already exists`, 409)
+    if (this.rt.agents.has(name) || (!heldByCaller && this.reserved.has(name))) throw new SpawnError('agent_exists', `agent '${name}' already exists`, 409)
+  }
+
+  /** Starts the agent's child now. `reserved`: the caller holds the name through `reserve`. */
+  spawn(req: SpawnRequest, parent = 'Dashboard', source = 'http_api', taskDeliveryId: string | null = null, reserved = false): WorkerHandle {
+    this.checkSpawn(req.name, reserved)
     if (!req.session_id) req = { ...req, session_id: newId('ses') }
     const prepared = prepareSpawn(req, this.rt.config.cwd, this.rt.config.defaultAgentChannels)
     const sup: Supervised = { req, parent, tracker: new RestartTracker(req.restart_policy), restartTimer: null, taskDeliveryId }
@@ -170,7 +177,7 @@ export class AgentLifecycle {
   }
 
   /** The agent's API token (kept across restarts); a bad caller-chosen token is a 400. */
-  #agentToken(req: SpawnRequest): string {
+  agentToken(req: SpawnRequest): string {
     try {
       return this.rt.agentTokens.issue(req.name, req.agent_token ?? null)
     } catch (err) {
@@ -183,7 +190,7 @@ export class AgentLifecycle {
       spec: prepared.spec,
       argv: prepared.argv,
       cwd: prepared.cwd,
-      env: childEnv(req.name, this.rt.url, this.#agentToken(req), req.env ?? null),
+      env: childEnv(req.name, this.rt.url, this.agentToken(req), req.env ?? null),
       logFile: join(this.rt.config.paths.logs, `${req.name}.log`),
       onFrame: (h, frame) => this.rt.dispatch({ type: 'worker_frame', handle: h, frame }),
       onFrameError: (h, error) => this.rt.dispatch({ type: 'worker_frame_error', handle: h, error }),
@@ -232,8 +239,13 @@ export class AgentLifecycle {
     if (sup.taskDeliveryId && this.rt.deliveries.openFor(name).some((r) => r.delivery_id === sup.taskDeliveryId)) return
     // A PTY task agent is told how to say it is done (task-exit.ts); a headless one ends with its turn.
     const body = sup.req.exit_after_task && sup.req.runtime === 'pty' ? `${task}\n\n${TASK_EXIT_NOTE}` : task
-    const rec = this.rt.messaging.deliver(name, { event_id: newId('init'), from: 'broker', to: name, body, thread_id: null, priority: 2, injection_mode: 'wait' })
-    sup.taskDeliveryId = rec.delivery_id
+    try {
+      const rec = this.rt.messaging.deliver(name, { event_id: newId('init'), from: 'broker', to: name, body, thread_id: null, priority: 2, injection_mode: 'wait' })
+      sup.taskDeliveryId = rec.delivery_id
+    } catch (err) {
+      // The journal could not take it (disk full): the next start of the agent tries again.
+      this.rt.log.error({ agent: name, err: (err as Error).message }, 'initial task could not be recorded; not delivered')
+    }
   }
 
   #onCongestion(handle: WorkerHandle, congested: boolean, backlog: number): void {
@@ -406,4 +418,5 @@ export class AgentLifecycle {
     for (const sup of this.#sup.values()) if (sup.restartTimer) clearTimeout(sup.restartTimer)
     await Promise.all([this.journal.idle(), this.crashes.idle()])
   }
+
 }

@@ -26,6 +26,13 @@ export interface AgentRecord {
   task_delivery_id: string | null
 }
 
+/** The record of an agent whose child has not started yet (written before it starts). */
+export function unstartedRecord(req: SpawnRequest, parent: string, spec: AgentSpec): AgentRecord {
+  const { agent_token: _token, ...request } = req
+  const base = { runtime: spec.runtime, parent, channels: [...spec.channels], pid: null, cli_pid: null, started_at: null, spec }
+  return { ...base, restart_policy: req.restart_policy ?? null, initial_task: req.task ?? null, request, restarts: 0, task_delivery_id: null }
+}
+
 export interface PreviousAgent {
   name: string
   parent: string

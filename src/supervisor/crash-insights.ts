@@ -108,8 +108,14 @@ export class CrashInsights {
   }
 
   /** Resolves when every record so far is on disk. */
+  /** Resolves once written (a write that failed was logged through onError and is retried by `retry`). */
   idle(): Promise<void> {
-    return this.#file?.idle() ?? Promise.resolve()
+    return this.#file?.idle().catch(() => {}) ?? Promise.resolve()
+  }
+
+  /** Writes again what could not be written (disk full earlier). */
+  retry(): void {
+    this.#file?.retry()
   }
 
   summary(now = Date.now()): CrashSummary {

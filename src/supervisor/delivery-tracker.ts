@@ -1,6 +1,7 @@
 /**
  * Delivery records: one per (message, recipient), moved forward through
- *   accepted → queued (in the worker) → injected (typed) → verified (seen on screen)
+ *   accepted → queued (in the worker) → [injecting (typing, the program not reading yet)]
+ *            → injected (typed) → verified (seen on screen)
  * or to a terminal `failed` (typed or maybe typed, not verified) or `dead_lettered` (never
  * typed, and redeliverable), each terminal stage with a reason. A stage never moves backwards.
  */
@@ -8,14 +9,20 @@ import { randomUUID } from 'node:crypto'
 import { DEAD_LETTER_MAX } from '../protocol/constants.js'
 import type { InjectionMode } from '../protocol/frames.js'
 
-export type DeliveryStage = 'accepted' | 'queued' | 'injected' | 'verified' | 'failed' | 'dead_lettered'
+export type DeliveryStage = 'accepted' | 'queued' | 'injecting' | 'injected' | 'verified' | 'failed' | 'dead_lettered'
 
-const STAGE_RANK: Record<DeliveryStage, number> = { accepted: 0, queued: 1, injected: 2, verified: 3, failed: 3, dead_lettered: 3 }
+const TERMINAL_RANK = 4
+const STAGE_RANK: Record<DeliveryStage, number> = { accepted: 0, queued: 1, injecting: 2, injected: 3, verified: TERMINAL_RANK, failed: TERMINAL_RANK, dead_lettered: TERMINAL_RANK }
 /** Finished (verified or failed) records kept for look-ups. */
 export const DELIVERY_FINISHED_KEEP_MAX = 10_000
 
 export function isTerminal(stage: DeliveryStage): boolean {
-  return STAGE_RANK[stage] === 3
+  return STAGE_RANK[stage] === TERMINAL_RANK
+}
+
+/** A byte of it went to the agent's terminal (as far as the supervisor heard): never "not typed". */
+export function wasTyped(rec: Pick<DeliveryRecord, 'stage' | 'history'>): boolean {
+  return rec.stage === 'injecting' || rec.stage === 'injected' || rec.stage === 'verified' || rec.history.some((h) => h.stage === 'injecting' || h.stage === 'injected')
 }
 
 export interface DeliveryRecord {
@@ -73,6 +80,11 @@ export class DeliveryTracker {
     }
     this.#open.set(rec.delivery_id, rec)
     return rec
+  }
+
+  /** Forgets an open record that was never accepted (its journal write failed). */
+  discard(id: string): void {
+    this.#open.delete(id)
   }
 
   /** Puts back a record read from the journal. */

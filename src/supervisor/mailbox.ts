@@ -5,7 +5,9 @@
  * - `auto_inject`: waiting deliveries go to the worker as soon as the in-flight window allows.
  * - `manual_flush`: they stay parked until `flush()` releases them.
  * - Over MAILBOX_MAX waiting, the oldest delivery of the lowest droppable priority (P2–P4) is
- *   evicted (the caller dead-letters it); P0 and P1 are never evicted.
+ *   evicted (the caller dead-letters it with `evictionReason`, which says whether it made room for
+ *   a more urgent message, a newer one of the same priority, or was itself the least urgent);
+ *   P0 and P1 are never evicted.
  */
 import { MAILBOX_DROPPABLE_FROM_PRIORITY, MAILBOX_MAX } from '../protocol/constants.js'
 import type { DeliveryRecord } from './delivery-tracker.js'
@@ -14,6 +16,14 @@ export type InboundMode = 'auto_inject' | 'manual_flush'
 
 function before(a: DeliveryRecord, b: DeliveryRecord): boolean {
   return a.priority < b.priority || (a.priority === b.priority && a.created_at < b.created_at)
+}
+
+/** Why `victim` was evicted when `newcomer` arrived at a mailbox holding `cap` deliveries. */
+export function evictionReason(victim: DeliveryRecord, newcomer: DeliveryRecord, cap: number): string {
+  const head = `mailbox_full: cap ${cap} reached`
+  if (victim === newcomer) return `${head}; this P${victim.priority} message was the least urgent, so it was not kept`
+  if (victim.priority > newcomer.priority) return `${head}; dropped this P${victim.priority} message for a more urgent P${newcomer.priority} one`
+  return `${head}; dropped this oldest waiting P${victim.priority} message to make room for a newer message of the same priority`
 }
 
 export class Mailbox {
@@ -26,6 +36,11 @@ export class Mailbox {
 
   constructor(max = MAILBOX_MAX) {
     this.#max = max
+  }
+
+  /** Waiting deliveries beyond which one is evicted. */
+  get cap(): number {
+    return this.#max
   }
 
   get waitingCount(): number {

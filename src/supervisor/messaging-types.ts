@@ -22,6 +22,13 @@ export interface SendResult {
   duplicate: boolean
 }
 
+export interface RedeliverResult {
+  record: DeliveryRecord
+  /** The earlier delivery was (possibly) typed and `force` sent it anyway. */
+  forced: boolean
+  warning: string | null
+}
+
 export interface Message {
   event_id: string
   from: string
@@ -86,4 +93,15 @@ export function toRemote(r: DeliveryRecord, origin: string): RemoteDelivery {
 /** The fields of a local delivery record for a delivery received from another node. */
 export function fromRemote(d: RemoteDelivery) {
   return { event_id: d.event_id, agent: d.agent, from: d.from, to: d.to, body: d.body, thread_id: d.thread_id, priority: d.priority, injection_mode: d.injection_mode, deadline_ms: d.deadline_ms }
+}
+
+/** A dead letter that was (partly) typed: redelivering it needs `force`. */
+export class PossiblyTypedError extends Error {
+  readonly code = 'possibly_typed'
+  readonly deliveryId: string
+  constructor(deliveryId: string, message: string) {
+    super(message)
+    this.name = 'PossiblyTypedError'
+    this.deliveryId = deliveryId
+  }
 }

@@ -9,18 +9,21 @@ import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
 import type { WorkerToBrokerFrame } from '../protocol/frames.js'
 import { DELIVERY_INFLIGHT_PER_AGENT, DELIVERY_INJECT_TIMEOUT_MS, DELIVERY_MAX_ATTEMPTS } from '../protocol/constants.js'
-import { newId, type DeliveryRecord, type DeliveryStage } from './delivery-tracker.js'
-import { DeliveryJournal } from './delivery-journal.js'
+import { newId, wasTyped, type DeliveryRecord, type DeliveryStage } from './delivery-tracker.js'
+import { DeliveryJournal, type JournalHealth, type JournalReport } from './delivery-journal.js'
+import { StorageUnavailableError } from './storage/durable.js'
 import { DedupCache } from './dedup-cache.js'
+import { replayInto } from './delivery/journal-replay.js'
+import { redeliverDeadLetter } from './delivery/redeliver.js'
 import { readFacts } from './facts-reader.js'
-import { Mailbox, type InboundMode } from './mailbox.js'
+import { Mailbox, evictionReason, type InboundMode } from './mailbox.js'
 import type { BrokerRuntime } from './runtime.js'
 import type { WorkerHandle } from './worker-handle.js'
 import type { RemoteDelivery, RemoteTarget, StageReport } from '../hub/types.js'
-import { DeliveryNotFoundError, NoRecipientError, UnknownAgentError, fromRemote, normalizeSender, resultOf, toRemote, type Message, type SendRequest, type SendResult } from './messaging-types.js'
+import { DeliveryNotFoundError, NoRecipientError, PossiblyTypedError, UnknownAgentError, type RedeliverResult, fromRemote, normalizeSender, resultOf, toRemote, type Message, type SendRequest, type SendResult } from './messaging-types.js'
 import { InboundModes } from './inbound-modes.js'
 
-export { DeliveryNotFoundError, NoRecipientError, UnknownAgentError, type Message, type SendRequest, type SendResult }
+export { DeliveryNotFoundError, NoRecipientError, PossiblyTypedError, UnknownAgentError, type Message, type RedeliverResult, type SendRequest, type SendResult }
 
 /** Why a delivery that a stopped worker may have typed ends `failed`, not re-typed. */
 export const TYPED_NOT_VERIFIED = 'typed, but the agent stopped before the echo was seen on its screen'
@@ -33,6 +36,8 @@ export class Messaging {
   #journal: DeliveryJournal | null = null
   /** Per-agent inbound delivery mode (auto_inject / manual_flush) and its parked messages. */
   readonly modes: InboundModes
+  /** What the start-up replay of the journal could not use (`/api/status`). */
+  journalReport: JournalReport | null = null
 
   constructor(rt: BrokerRuntime) {
     this.rt = rt
@@ -45,27 +50,16 @@ export class Messaging {
   restore(): void {
     mkdirSync(this.#factsDir, { recursive: true, mode: 0o700 })
     const path = join(this.rt.config.paths.root, 'deliveries.jsonl')
-    const state = DeliveryJournal.load(path)
-    for (const [agent, mode] of state.modes) this.mailbox(agent).mode = mode as InboundMode
-    let open = 0
-    const byEvent = new Map<string, DeliveryRecord[]>()
-    for (const rec of state.records.values()) {
-      if (!rec.idempotency_key) continue
-      const list = byEvent.get(rec.event_id)
-      if (list) list.push(rec)
-      else byEvent.set(rec.event_id, [rec])
-    }
-    for (const rec of state.records.values()) {
-      this.rt.deliveries.restore(rec)
-      if (rec.idempotency_key) this.#dedup.restore(rec.idempotency_key, rec.created_at, resultOf(rec.event_id, byEvent.get(rec.event_id)!))
-      if (rec.stage === 'verified' || rec.stage === 'failed' || rec.stage === 'dead_lettered') continue
-      open++
-      if (rec.node !== undefined) continue // its agent is on another node, which reports its stages
-      this.mailbox(rec.agent).enqueue(rec)
-    }
-    this.#journal = new DeliveryJournal(path)
+    const { state, open } = replayInto(this.rt, path, this.#dedup, (agent) => this.mailbox(agent))
+    this.#journal = new DeliveryJournal(path, { validBytes: state.validBytes })
     if (this.#journal.worthCompactingAtStart) this.#compactJournal()
+    this.journalReport = state.report
     if (state.records.size > 0) this.rt.log.info({ restored: state.records.size, open }, 'delivery journal replayed')
+  }
+
+  /** Whether the journal can currently write (`/api/status`). */
+  get journalHealth(): JournalHealth | null {
+    return this.#journal?.health ?? null
   }
 
   factsPath(agent: string): string {
@@ -162,7 +156,13 @@ export class Messaging {
         ...(far !== undefined ? { node: far.node } : {})
       })
     })
-    this.#journal?.created(recs) // on disk before anyone is told
+    try {
+      this.#journal?.created(recs) // on disk before anyone is told
+    } catch (err) {
+      // Not durable, so not accepted: nothing of it stays behind.
+      for (const rec of recs) this.rt.deliveries.discard(rec.delivery_id)
+      throw err
+    }
     for (const rec of recs) {
       if (rec.node === undefined) this.#admit(rec)
       else this.rt.emit({ kind: 'delivery_accepted', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, priority: rec.priority, node: rec.node })
@@ -181,7 +181,7 @@ export class Messaging {
     }
     if (evicted) {
       this.rt.emit({ kind: 'delivery_dropped', name: evicted.agent, count: 1, reason: 'mailbox_full', delivery_id: evicted.delivery_id })
-      this.deadLetter(evicted, 'mailbox_full: evicted for higher-priority messages')
+      this.deadLetter(evicted, evictionReason(evicted, rec, box.cap))
     }
   }
 
@@ -199,7 +199,7 @@ export class Messaging {
     for (const rec of box.take(room)) {
       if (rec.attempts >= DELIVERY_MAX_ATTEMPTS) {
         box.remove(rec.delivery_id)
-        this.deadLetter(rec, `not typed after ${rec.attempts} attempts`)
+        this.deadLetter(rec, `not typed after ${rec.attempts} attempts`) // a typed one ends failed instead
         continue
       }
       rec.attempts++
@@ -232,13 +232,18 @@ export class Messaging {
         if (rec) this.rt.emit({ kind: frame.type, name, delivery_id: rec.delivery_id, event_id: rec.event_id, timestamp: frame.payload.timestamp })
         return
       }
+      case 'delivery_injecting': {
+        const rec = this.#advance(frame.payload.delivery_id, 'injecting', name, `the program is not reading its terminal yet: ${frame.payload.pending_bytes} bytes waiting`)
+        if (rec) this.rt.emit({ kind: 'delivery_injecting', name, delivery_id: rec.delivery_id, event_id: rec.event_id, pending_bytes: frame.payload.pending_bytes, timestamp: frame.payload.timestamp })
+        return
+      }
       case 'delivery_verified':
         this.#verified(frame.payload.delivery_id, name, frame.payload.verification)
         return
       case 'delivery_failed': {
         const rec = this.rt.deliveries.get(frame.payload.delivery_id)
         if (!rec || rec.agent !== name) return
-        if (frame.payload.stage === 'injected') this.fail(rec.delivery_id, frame.payload.reason)
+        if (frame.payload.stage === 'injected' || wasTyped(rec)) this.fail(rec.delivery_id, frame.payload.reason)
         else if (rec.deadline_ms <= Date.now()) {
           this.mailbox(name).remove(rec.delivery_id)
           this.deadLetter(rec, frame.payload.reason)
@@ -275,22 +280,21 @@ export class Messaging {
     this.rt.emit({ kind: 'message_delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, attempts: rec.attempts, lastError: reason })
   }
 
-  /** A delivery that was never typed and cannot be now: kept as a dead letter, redeliverable. */
+  /**
+   * A delivery that was never typed and cannot be now: kept as a dead letter, redeliverable.
+   * One the supervisor heard was (being) typed is never called "not typed": it fails instead.
+   */
   deadLetter(rec: DeliveryRecord, reason: string): void {
+    if (wasTyped(rec)) return this.fail(rec.delivery_id, `${TYPED_NOT_VERIFIED} (${reason})`)
     if (!this.#advance(rec.delivery_id, 'dead_lettered', null, reason)) return
     this.rt.emit({ kind: 'delivery_dead_lettered', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, reason })
     this.rt.emit({ kind: 'message_delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, attempts: rec.attempts, lastError: reason })
     this.#tellSender(rec, reason)
   }
 
-  /** Sends a dead letter again, as a new delivery to the same agent. */
-  redeliver(id: string): DeliveryRecord {
-    const old = this.rt.deliveries.get(id)
-    if (!old || old.stage !== 'dead_lettered') throw new DeliveryNotFoundError(id, 'no dead letter with this id')
-    if (!this.rt.agents.has(old.agent)) throw new UnknownAgentError(old.agent)
-    const rec = this.deliver(old.agent, { event_id: old.event_id, from: old.from, to: old.to, body: old.body, thread_id: old.thread_id, priority: old.priority, injection_mode: old.injection_mode })
-    old.redelivered_as = rec.delivery_id
-    return rec
+  /** Sends a dead letter again (redeliver.ts): a typed one only with `force`. */
+  redeliver(id: string, force = false): RedeliverResult {
+    return redeliverDeadLetter(this, id, force)
   }
 
   #advance(id: string, stage: DeliveryStage, agent: string | null, reason?: string): DeliveryRecord | null {
@@ -313,15 +317,13 @@ export class Messaging {
   /** An agent that sent a message which could not be delivered hears about it. */
   #tellSender(rec: DeliveryRecord, reason: string): void {
     if (rec.from === 'broker' || !this.rt.agents.has(rec.from) || rec.from === rec.agent) return
-    this.deliver(rec.from, {
-      event_id: newId('notice'),
-      from: 'broker',
-      to: rec.from,
-      body: `Your message ${rec.event_id} to ${rec.agent} was not delivered (${reason}). Delivery id: ${rec.delivery_id}.`,
-      thread_id: rec.thread_id,
-      priority: 1,
-      injection_mode: 'wait'
-    })
+    const body = `Your message ${rec.event_id} to ${rec.agent} was not delivered (${reason}). Delivery id: ${rec.delivery_id}.`
+    try {
+      this.deliver(rec.from, { event_id: newId('notice'), from: 'broker', to: rec.from, body, thread_id: rec.thread_id, priority: 1, injection_mode: 'wait' })
+    } catch (err) {
+      if (!(err instanceof StorageUnavailableError)) throw err
+      this.rt.log.warn({ agent: rec.from, delivery_id: rec.delivery_id, err: err.message }, 'could not tell the sender about an undelivered message: storage unavailable')
+    }
   }
 
   // ── agents coming and going ──────────────────────────────────────────────
@@ -365,7 +367,7 @@ export class Messaging {
     for (const rec of open) {
       const fact = facts.get(rec.delivery_id)
       if (fact === 'verified') this.#verified(rec.delivery_id, name, 'echo') // the child's facts file: seen on screen
-      else if (fact === 'injecting' || fact === 'failed' || rec.stage === 'injected') this.fail(rec.delivery_id, `${TYPED_NOT_VERIFIED} (${reason})`)
+      else if (fact === 'injecting' || fact === 'failed' || wasTyped(rec)) this.fail(rec.delivery_id, `${TYPED_NOT_VERIFIED} (${reason})`)
       else this.deadLetter(rec, reason)
     }
   }

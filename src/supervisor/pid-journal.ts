@@ -75,7 +75,13 @@ export class PidJournal {
   }
 
   /** Resolves once every change so far is on disk. */
+  /** Resolves once written (a write that failed was logged through onError and is retried by `retry`). */
   idle(): Promise<void> {
-    return this.#file.idle()
+    return this.#file.idle().catch(() => {})
+  }
+
+  /** Writes again what could not be written (disk full earlier). */
+  retry(): void {
+    this.#file.retry()
   }
 }

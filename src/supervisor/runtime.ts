@@ -11,8 +11,9 @@ import { EmbeddedHub } from '../hub/embedded.js'
 import type { Hub } from '../hub/types.js'
 import { EventBus, type BrokerEvent } from './events.js'
 import type { WorkerHandle, ExitInfo } from './worker-handle.js'
-import type { SpawnRequest } from './agent-spec.js'
-import { DeliveryTracker } from './delivery-tracker.js'
+import { prepareSpawn, type SpawnRequest } from './agent-spec.js'
+import { unstartedRecord, type AgentRecord } from './agent-records.js'
+import { DeliveryTracker, newId } from './delivery-tracker.js'
 import { AgentLifecycle } from './agent-lifecycle.js'
 import { Messaging, type SendRequest, type SendResult } from './messaging.js'
 import { readJson } from './files.js'
@@ -27,6 +28,8 @@ import { HistoryLog } from '../history/log.js'
 import { OffloadPool } from '../offload/pool.js'
 import { TaskExit } from './agents/task-exit.js'
 import { AgentResults } from './agents/agent-results.js'
+import { SpawnGate } from './lifecycle/spawn-gate.js'
+import { asStorageError } from './storage/durable.js'
 
 export interface RuntimeConfig {
   name: string
@@ -36,7 +39,10 @@ export interface RuntimeConfig {
   channels: string[]
   /** Channels for a spawn that names none. */
   defaultAgentChannels: string[]
-  /** Owner lease on (ephemeral brokers): shut down when not renewed in time. */
+  /**
+   * Owner lease on (ephemeral brokers): once an owner renewed it (the SDK does), shut down when
+   * it is not renewed in time. A broker nobody ever renewed (started by hand) keeps running.
+   */
   leaseEnabled: boolean
   /** Owner lease length; default OWNER_LEASE_MS (`RELAY_OWNER_LEASE_MS`, read in cli/init.ts). */
   leaseMs?: number
@@ -94,9 +100,14 @@ export class BrokerRuntime {
   readonly loop = new LoopMonitor()
   /** Worker threads for work too heavy for this loop (history searches, journal compaction). */
   readonly offload = new OffloadPool()
+  /** Spawn storms: how many children start at once (spawn-gate.ts). */
+  readonly spawnGate = new SpawnGate()
   readonly #stateFile: AsyncJsonFile
+  /** Records of agents whose spawn is being recorded (their child is not started yet). */
+  readonly #pendingRecords = new Map<string, unknown>()
   url = ''
-  lastLeaseRenewal = Date.now()
+  /** Epoch ms of the last `POST /api/session/renew`; null until the first (the lease is not armed). */
+  lastLeaseRenewal: number | null = null
   #tick: NodeJS.Timeout | null = null
   #shuttingDown: Promise<void> | null = null
   #onShutdown: (() => void)[] = []
@@ -154,8 +165,48 @@ export class BrokerRuntime {
 
   // ── commands (API) ─────────────────────────────────────────────────────────
 
-  spawnAgent(req: SpawnRequest, parent = 'Dashboard'): WorkerHandle {
-    return this.lifecycle.spawn(req, parent)
+  /**
+   * Spawns an agent once a start slot is free and its record is on disk: a spawn that cannot be
+   * recorded (disk full) is refused with StorageUnavailableError before any child starts, and
+   * leaves nothing behind. Resolves when the child has started.
+   */
+  async spawnAgent(req: SpawnRequest, parent = 'Dashboard'): Promise<WorkerHandle> {
+    if (!req.session_id) req = { ...req, session_id: newId('ses') } // in the record written before the child starts
+    const slot = await this.spawnGate.enter()
+    let handle: WorkerHandle
+    try {
+      const held = this.#reserve(req, parent)
+      this.#pendingRecords.set(req.name, held.record)
+      try {
+        await this.saveState()
+        this.#pendingRecords.delete(req.name)
+        handle = this.lifecycle.spawn(req, parent, 'http_api', null, true)
+      } catch (err) {
+        // Refused: the state file's newest content (retried by the tick) must not hold it either.
+        if (this.#pendingRecords.delete(req.name)) void this.saveState()
+        throw err
+      } finally {
+        held.cancel()
+      }
+    } catch (err) {
+      slot.free()
+      throw asStorageError(this.config.paths.state, err)
+    }
+    // The slot is given back when the child is ready or gone (or after SPAWN_SLOT_HOLD_MAX_MS).
+    const stop = this.events.subscribe((ev) => {
+      if (ev.event.name !== req.name) return
+      if (ev.kind === 'worker_ready' || ev.kind === 'agent_exited' || ev.kind === 'agent_restarting') {
+        stop()
+        slot.free()
+      }
+    })
+    this.spawnGate.holdAtMost({
+      free: () => {
+        stop()
+        slot.free()
+      }
+    })
+    return handle
   }
 
   releaseAgent(name: string, reason = 'release'): Promise<boolean> {
@@ -213,7 +264,7 @@ export class BrokerRuntime {
       this.messaging.close()
       await this.history.close()
       await this.offload.close()
-      await this.stateWritten()
+      await this.stateWritten().catch((err: unknown) => this.log.error({ err }, 'state file not written at shutdown'))
       for (const fn of this.#onShutdown) fn()
     })()
     return this.#shuttingDown
@@ -231,13 +282,51 @@ export class BrokerRuntime {
     for (const [name, entry] of this.agents) {
       agents[name] = { ...this.lifecycle.stateRecord(name, entry), agent_token: this.agentTokens.tokenOf(name) }
     }
+    for (const [name, record] of this.#pendingRecords) agents[name] ??= record
     // `url`: a broker that adopts these agents listens there again if it can (their CLIs' RELAY_BROKER_URL).
     return this.#stateFile.schedule({ url: this.url, agents })
   }
 
-  /** Resolves when every state change so far is on disk. */
+  /**
+   * Holds `req.name` for a spawn and returns the agent's state record as it will be, so it can
+   * be written before the child starts. `cancel()` lets the name go (and a token issued for it).
+   */
+  #reserve(req: SpawnRequest, parent: string): { record: AgentRecord & { agent_token: string }; cancel: () => void } {
+    this.lifecycle.checkSpawn(req.name)
+    const prepared = prepareSpawn(req, this.config.cwd, this.config.defaultAgentChannels)
+    const hadToken = this.agentTokens.tokenOf(req.name) !== null
+    const token = this.lifecycle.agentToken(req)
+    this.lifecycle.reserved.add(req.name)
+    let held = true
+    const cancel = (): void => {
+      if (!held) return
+      held = false
+      this.lifecycle.reserved.delete(req.name)
+      if (!hadToken && !this.agents.has(req.name)) this.agentTokens.revoke(req.name)
+    }
+    return { record: { ...unstartedRecord(req, parent, prepared.spec), agent_token: token }, cancel }
+  }
+
+  /**
+   * Resolves when every state change so far is on disk; rejects (StorageUnavailableError) while
+   * the newest state could not be written. The maintenance tick keeps trying.
+   */
   stateWritten(): Promise<void> {
-    return this.#stateFile.idle()
+    return this.#stateFile.idle().catch((err: unknown) => {
+      throw asStorageError(this.config.paths.state, err)
+    })
+  }
+
+  /** Writing health of the state files (`/api/status`). */
+  storageHealth() {
+    const stateError = this.#stateFile.lastError
+    const journal = this.messaging.journalHealth
+    return {
+      ok: stateError === null && (journal?.ok ?? true),
+      state_file: { ok: stateError === null, last_error: stateError === null ? null : String((stateError as Error).message ?? stateError) },
+      delivery_journal: journal,
+      journal_replay: this.messaging.journalReport
+    }
   }
 
 
@@ -256,7 +345,11 @@ export class BrokerRuntime {
 
   #onTick(now: number): void {
     this.messaging.tick(now)
-    if (this.config.leaseEnabled && now - this.lastLeaseRenewal > (this.config.leaseMs ?? OWNER_LEASE_MS) && !this.#shuttingDown) {
+    this.#stateFile.retry()
+    this.lifecycle.journal.retry()
+    this.lifecycle.crashes.retry()
+    const renewed = this.lastLeaseRenewal
+    if (this.config.leaseEnabled && renewed !== null && now - renewed > (this.config.leaseMs ?? OWNER_LEASE_MS) && !this.#shuttingDown) {
       this.log.warn('owner lease expired')
       void this.shutdown('owner lease expired')
     }

@@ -38,6 +38,7 @@ export function handleWorkerFrame(rt: BrokerRuntime, handle: WorkerHandle, frame
       })
       return
     case 'delivery_queued':
+    case 'delivery_injecting':
     case 'delivery_injected':
     case 'delivery_verified':
     case 'delivery_failed':

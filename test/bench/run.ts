@@ -16,6 +16,7 @@ import { runSearchBench } from './search.js'
 import { runStartupBench } from './startup.js'
 import { runStormBench } from './storm.js'
 import { percentile, printTable, rssMiB, type Row } from './table.js'
+import { runSpawnStormBench } from './spawn-storm.js'
 
 const SENDS = Number(process.env.BENCH_SENDS ?? 200)
 const SPAWNS = Number(process.env.BENCH_SPAWNS ?? 5)
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
   printTable(rows)
   const short = rows.filter((r) => r.pass === false).length
   console.log(`\n${rows.filter((r) => r.pass === true).length} pass, ${short} fall short. Floors are measured in this run on this machine; MiB = 2^20 bytes.`)
+  await runSpawnStormBench()
 }
 
 main().catch((err) => {

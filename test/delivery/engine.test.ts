@@ -1,7 +1,7 @@
 /** The delivery engine end to end: stages, idempotency, manual flush, eviction, dead letters, typed-once. */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
+import { appendFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ECHO_CLI, MUTE_CLI, TestBroker, readJsonLines, waitUntil, type EventLog } from '../e2e/harness.js'
@@ -100,6 +100,28 @@ describe('delivery engine', () => {
     assert.equal((await broker.api('POST', '/api/dead-letters/del_nope/redeliver')).status, 404)
   })
 
+  test('a dead letter whose facts say it was typed is redelivered only with force, and the answer says so', async () => {
+    await broker.spawnAgent('partial', ECHO_CLI, { inject_timeout_secs: 1 })
+    await events.waitKind('worker_ready', 'partial')
+    await broker.api('PUT', '/api/spawned/partial/delivery-mode', { mode: 'manual_flush' })
+    const res = await broker.api('POST', '/api/send', { to: 'partial', text: 'maybe typed already' })
+    const id = res.body.deliveries[0].delivery_id
+    await events.waitFor((e) => e.kind === 'delivery_dead_lettered' && e.delivery_id === id, 10_000)
+    // What an earlier worker would have written before typing its first byte.
+    appendFileSync(join(broker.stateDir, 'facts', 'partial.log'), JSON.stringify({ id, fact: 'injecting' }) + '\n')
+    await broker.api('PUT', '/api/spawned/partial/delivery-mode', { mode: 'auto_inject' })
+    const refused = await broker.api('POST', `/api/dead-letters/${id}/redeliver`)
+    assert.equal(refused.status, 409)
+    assert.equal(refused.body.code, 'possibly_typed')
+    assert.match(refused.body.message, /force/)
+    assert.equal((await broker.api('GET', `/api/deliveries/${id}`)).body.redelivered_as, null, 'nothing sent')
+    const forced = await broker.api('POST', `/api/dead-letters/${id}/redeliver`, { force: true })
+    assert.equal(forced.status, 200)
+    assert.equal(forced.body.forced, true)
+    assert.match(forced.body.warning, /already typed/)
+    await events.waitFor((e) => e.kind === 'delivery_verified' && e.delivery_id === forced.body.delivery_id)
+  })
+
   test('a full mailbox evicts the lowest droppable priority and says so; P1 survives', async () => {
     await broker.api('PUT', '/api/spawned/ann/delivery-mode', { mode: 'manual_flush' })
     const first = await broker.api('POST', '/api/send', { to: 'ann', text: 'lowest and oldest', priority: 4 })
@@ -109,7 +131,9 @@ describe('delivery engine', () => {
     assert.equal(over.status, 200)
     const dropped = await events.waitFor((e) => e.kind === 'delivery_dropped' && e.delivery_id === first.body.deliveries[0].delivery_id)
     assert.equal(dropped.reason, 'mailbox_full')
-    assert.equal((await broker.api('GET', `/api/deliveries/${first.body.deliveries[0].delivery_id}`)).body.stage, 'dead_lettered')
+    const evicted = (await broker.api('GET', `/api/deliveries/${first.body.deliveries[0].delivery_id}`)).body
+    assert.equal(evicted.stage, 'dead_lettered')
+    assert.equal(evicted.reason, 'mailbox_full: cap 256 reached; dropped this P4 message for a more urgent P2 one')
     const pending = await broker.api('GET', '/api/spawned/ann/pending')
     assert.equal(pending.body.pending.length, 256)
     assert.equal(pending.body.pending[0].delivery_id, keep.body.deliveries[0].delivery_id)

@@ -1,7 +1,7 @@
 /** The supervisor-side mailbox: order, eviction, manual flush, requeue, deadlines. */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Mailbox } from '../../src/supervisor/mailbox.js'
+import { Mailbox, evictionReason } from '../../src/supervisor/mailbox.js'
 import type { DeliveryRecord } from '../../src/supervisor/delivery-tracker.js'
 
 let seq = 0
@@ -58,6 +58,25 @@ describe('Mailbox', () => {
     full.enqueue(rec(1))
     assert.equal(full.enqueue(rec(1)), null, 'P0/P1 only: nothing is dropped, the cap is exceeded')
     assert.equal(full.waitingCount, 3)
+  })
+
+  test('eviction reasons say what happened: cap, more urgent, same priority, least urgent', () => {
+    const box = new Mailbox(2)
+    const a = rec(2)
+    const b = rec(2)
+    box.enqueue(a)
+    box.enqueue(b)
+    const same = rec(2)
+    const evicted = box.enqueue(same)
+    assert.equal(evicted?.delivery_id, a.delivery_id, 'the oldest of the same priority')
+    assert.equal(evictionReason(evicted!, same, box.cap), 'mailbox_full: cap 2 reached; dropped this oldest waiting P2 message to make room for a newer message of the same priority')
+    const urgent = rec(1)
+    const forUrgent = box.enqueue(urgent)!
+    assert.match(evictionReason(forUrgent, urgent, box.cap), /^mailbox_full: cap 2 reached; dropped this P2 message for a more urgent P1 one$/)
+    const least = rec(4)
+    assert.equal(box.enqueue(least), least)
+    assert.match(evictionReason(least, least, box.cap), /^mailbox_full: cap 2 reached; this P4 message was the least urgent/)
+    assert.doesNotMatch(evictionReason(evicted!, same, box.cap), /higher-priority/)
   })
 
   test('manual_flush parks; flush releases; requeue keeps the released state', () => {

@@ -68,6 +68,7 @@ const WORKER_EXAMPLES: { [K in WorkerToBrokerType]: PayloadOf<WorkerToBrokerFram
   worker_started: { cli_pid: 4_242_424, rows: 24, cols: 80 },
   worker_ready: { name: 'alice', runtime: 'headless', reason: 'settled' },
   delivery_queued: { delivery_id: 'del_1', event_id: 'evt_1', worker_name: 'alice', timestamp: 1_700_000_000_123 },
+  delivery_injecting: { delivery_id: 'del_1', event_id: 'evt_1', worker_name: 'alice', timestamp: 1_700_000_000_456.5, pending_bytes: 16_384 },
   delivery_injected: { delivery_id: 'del_1', event_id: 'evt_1', worker_name: 'alice', timestamp: 1_700_000_000_456.5 },
   delivery_ack: { delivery_id: 'del_1', event_id: 'evt_1' },
   delivery_verified: { delivery_id: 'del_1', event_id: 'evt_1', verification: 'echo' },

@@ -1,7 +1,9 @@
 /**
  * Hostile neighbours: a stopped child whose stdin pipe is full, a child flooding output to a
  * WS client that does not read. The supervisor keeps answering and delivering to the others,
- * and its memory stays bounded.
+ * and its memory stays bounded. These tests assert behaviour — nothing lost, nothing blocked
+ * until a time-out, refusals before the time-out they avoid — never wall-clock figures; the
+ * latencies and loop delays are in `npm run bench` (test/bench/isolation.ts).
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -11,6 +13,7 @@ import { join } from 'node:path'
 import WebSocket from 'ws'
 import { ECHO_CLI, TestBroker, type EventLog } from '../e2e/harness.js'
 import { WorkerHandle, WorkerRequestError } from '../../src/supervisor/worker-handle.js'
+import { WORKER_REQUEST_TIMEOUT_MS } from '../../src/protocol/constants.js'
 import { sleep } from './procs.js'
 
 function rss(pid: number): number {
@@ -18,21 +21,24 @@ function rss(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0
 }
 
-/** Sends one message and waits for its terminal stage; returns the latency in ms. */
-async function roundTrip(broker: TestBroker, events: EventLog, to: string, text: string): Promise<number> {
-  const t0 = performance.now()
+/** A generous bound for "not blocked forever" (a loaded CI machine is slow, not stuck). */
+const NOT_STUCK_MS = 60_000
+
+/** Sends one message and waits for its terminal stage: it must end verified. */
+async function roundTrip(broker: TestBroker, events: EventLog, to: string, text: string): Promise<void> {
   const res = await broker.api('POST', '/api/send', { to, text })
   assert.equal(res.status, 200)
   const id = res.body.deliveries[0].delivery_id
-  const end = await events.waitFor((e) => ['delivery_verified', 'delivery_failed', 'delivery_dead_lettered'].includes(e.kind) && e.delivery_id === id, 10_000)
+  const end = await events.waitFor((e) => ['delivery_verified', 'delivery_failed', 'delivery_dead_lettered'].includes(e.kind) && e.delivery_id === id, NOT_STUCK_MS)
   assert.equal(end.kind, 'delivery_verified')
-  return performance.now() - t0
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const t0 = performance.now()
-  const v = await fn()
-  return [v, performance.now() - t0]
+/** Resolves `'done'` if `p` settles first, `'timer'` if `ms` pass first. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<'done' | 'timer'> {
+  let timer: NodeJS.Timeout | undefined
+  const r = await Promise.race([p.then(() => 'done' as const, () => 'done' as const), new Promise<'timer'>((resolve) => (timer = setTimeout(() => resolve('timer'), ms)))])
+  clearTimeout(timer)
+  return r
 }
 
 test('a SIGSTOPped neighbour with a full stdin pipe blocks nothing', async () => {
@@ -49,8 +55,10 @@ test('a SIGSTOPped neighbour with a full stdin pipe blocks nothing', async () =>
 
     // 40 messages of 4 KB to the stopped agent: accepted at once, they wait for it.
     const big = 'x'.repeat(4_096)
-    const [, sendMs] = await timed(() => Promise.all(Array.from({ length: 40 }, (_, i) => broker.api('POST', '/api/send', { to: 'frozen', text: `${i} ${big}` }))))
-    assert.ok(sendMs < 2_000, `40 sends took ${sendMs} ms`)
+    const sends = await Promise.all(Array.from({ length: 40 }, (_, i) => broker.api('POST', '/api/send', { to: 'frozen', text: `${i} ${big}` })))
+    assert.deepEqual(new Set(sends.map((r) => r.status)), new Set([200]), 'all 40 accepted')
+    const open = (await broker.api('GET', '/api/deliveries?name=frozen')).body.deliveries as unknown[]
+    assert.equal(open.length, 40, 'all 40 wait for it, none lost')
     // Fill its stdin pipe past the high-water mark with terminal input (1.5 MB each).
     const chunk = 'y'.repeat(1_500_000)
     const inputs = Promise.all([0, 1, 2, 3].map(() => broker.api('POST', '/api/input/frozen', { data: chunk })))
@@ -58,17 +66,16 @@ test('a SIGSTOPped neighbour with a full stdin pipe blocks nothing', async () =>
     assert.match(String(congested.message), /not reading its input/)
 
     // Everyone else carries on.
-    const lat: number[] = []
     for (let i = 0; i < 10; i++) {
-      lat.push(await roundTrip(broker, events, 'healthy', `still here ${i}`))
-      const [list, listMs] = await timed(() => broker.api('GET', '/api/spawned'))
+      await roundTrip(broker, events, 'healthy', `still here ${i}`)
+      const list = await broker.api('GET', '/api/spawned')
       assert.equal(list.status, 200)
-      assert.ok(listMs < 500, `GET /api/spawned took ${listMs} ms`)
     }
-    assert.ok(Math.max(...lat) < 3_000, `healthy latencies ${lat.map(Math.round).join(',')}`)
-    const [snap, snapMs] = await timed(() => broker.api('GET', '/api/spawned/frozen/snapshot'))
-    assert.equal(snap.status, 504, 'a snapshot of the stopped child fails fast instead of queueing')
-    assert.ok(snapMs < 1_000)
+    // A snapshot of the stopped child is refused at once instead of queueing behind its full
+    // pipe: it answers well before the worker request time-out it would otherwise wait for.
+    const snapshot = broker.api('GET', '/api/spawned/frozen/snapshot')
+    assert.equal(await settlesWithin(snapshot, WORKER_REQUEST_TIMEOUT_MS / 2), 'done', 'answered before half the request time-out')
+    assert.equal((await snapshot).status, 504)
     const m = (await broker.api('GET', '/api/metrics?agent=frozen')).body.agents[0]
     assert.equal(m.stdin_congested, true)
     assert.ok(m.stdin_backlog_bytes > 4 * 1024 * 1024)
@@ -107,15 +114,20 @@ test('a neighbour flooding output to a WS client that never reads: bounded super
     await roundTrip(broker, events, 'healthy', 'warm up')
     const before = rss(broker.proc.pid!)
     await broker.spawnAgent('flood', 'yes', { args: ['flooding the terminal at full speed'] })
-    const lat: number[] = []
-    const until = Date.now() + 3_000
-    while (Date.now() < until) lat.push(await roundTrip(broker, events, 'healthy', `during the flood ${lat.length}`))
-    const m = (await broker.api('GET', '/api/metrics?agent=flood')).body
-    assert.ok(m.agents[0].stream_bytes > 1_000_000, `the flood is real: ${m.agents[0].stream_bytes} bytes`)
+    // Round trips to the healthy agent while the flood goes on, until it has pushed a real
+    // amount of output through the supervisor (however long a loaded machine needs for that).
+    let trips = 0
+    let streamed = 0
+    const giveUp = Date.now() + NOT_STUCK_MS
+    while (streamed < 1_000_000 || trips < 3) {
+      assert.ok(Date.now() < giveUp, `the flood pushed only ${streamed} bytes`)
+      await roundTrip(broker, events, 'healthy', `during the flood ${trips++}`)
+      streamed = (await broker.api('GET', '/api/metrics?agent=flood')).body.agents[0].stream_bytes
+    }
     const after = rss(broker.proc.pid!)
     assert.ok(after - before < 96 * 2 ** 20, `supervisor RSS grew by ${((after - before) / 2 ** 20).toFixed(1)} MiB`)
-    assert.ok(Math.max(...lat) < 3_000, `healthy latencies ${lat.map(Math.round).join(',')}`)
-    assert.ok(m.broker.event_loop_delay_ms.p99 < 100, `loop delay p99 ${m.broker.event_loop_delay_ms.p99} ms`)
+    // Every round trip during the flood ended verified (roundTrip asserts it); the latencies and
+    // the loop delay during a flood are figures for `npm run bench`, not pass/fail here.
   } finally {
     stuck.terminate()
     events.close()
@@ -151,14 +163,13 @@ test('WorkerHandle: over the stdin high-water mark optional frames are refused a
     assert.equal(handle.send('ping', { ts_ms: Date.now() }), false, 'optional frame refused')
     assert.equal(handle.send('resize_pty', { rows: 30, cols: 100 }), false)
     assert.equal(handle.framesRefused, 2)
-    const t0 = performance.now()
-    await assert.rejects(handle.request('snapshot_pty', { format: 'plain' }), (err: unknown) => err instanceof WorkerRequestError && err.code === 'worker_timeout')
-    assert.ok(performance.now() - t0 < 100, 'refused at once, not after the request time-out')
+    const refused = handle.request('snapshot_pty', { format: 'plain' })
+    assert.equal(await settlesWithin(refused, WORKER_REQUEST_TIMEOUT_MS / 2), 'done', 'refused at once, not after the request time-out')
+    await assert.rejects(refused, (err: unknown) => err instanceof WorkerRequestError && err.code === 'worker_timeout')
     const delivery = { delivery_id: 'del_1', event_id: 'e1', workspace_id: 'local', workspace_alias: null, from: 'a', target: 'deaf', body: 'hi', thread_id: null, priority: 2, injection_mode: 'wait' as const }
     assert.equal(handle.send('deliver_relay', delivery), true, 'deliveries are never refused')
-    // The event loop is free meanwhile.
-    const [, tickMs] = await timed(() => sleep(0))
-    assert.ok(tickMs < 50)
+    // The event loop is free meanwhile: a timer still fires.
+    await sleep(0)
   } finally {
     handle.kill()
     await handle.waitForExit()

@@ -15,8 +15,7 @@ async function run(rt: BrokerRuntime, call: FleetCall): Promise<FleetReply> {
   switch (call.op) {
     case 'spawn': {
       const req = parseSpawn(call.body)
-      const handle = rt.spawnAgent(req, 'fleet')
-      await rt.stateWritten()
+      const handle = await rt.spawnAgent(req, 'fleet') // its record is on disk before its child starts
       return { status: 200, body: { success: true, name: handle.name, node, runtime: handle.spec.runtime, model: handle.spec.model ?? null, pid: handle.pid ?? 0 } }
     }
     case 'release': {

@@ -19,7 +19,7 @@ export const remoteDeliverySchema = z.object({
 
 export const stageReportSchema = z.object({
   delivery_id: z.string().min(1),
-  stage: z.enum(['queued', 'injected', 'verified', 'failed', 'dead_lettered']),
+  stage: z.enum(['queued', 'injecting', 'injected', 'verified', 'failed', 'dead_lettered']),
   reason: z.string().nullable(),
   at: z.number(),
   node: z.string()
