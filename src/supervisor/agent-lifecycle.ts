@@ -131,6 +131,7 @@ export class AgentLifecycle {
     const handle = this.#newHandle(p.request, prepared, { marker: e.env_marker, startedAt: e.started_at })
     handle.adoption = { socket_path: e.adopt_socket!, secret: e.adopt_secret!, window_ms: this.adoptWindowMs, journal_path: this.journal.path }
     const sup: Supervised = { req: p.request, parent: p.parent, tracker: new RestartTracker(p.request.restart_policy), restartTimer: null, taskDeliveryId: p.taskDeliveryId }
+    sup.tracker.carryOver(p.restarts)
     // Registered before the handshake: the frames the child buffered follow its answer at once.
     this.#sup.set(p.name, sup)
     const entry: AgentEntry = { handle, parent: p.parent, lastActivityAt: Date.now(), idle: false, releasing: false }

@@ -38,6 +38,8 @@ export interface PreviousAgent {
   parent: string
   request: SpawnRequest
   taskDeliveryId: string | null
+  /** Restarts so far (kept by an adopted agent: its child is the same, its history too). */
+  restarts: number
 }
 
 /** The spawn request that brings a recorded agent back (older records: rebuilt from `spec`). */
@@ -79,7 +81,8 @@ export function readPreviousAgents(statePath: string): PreviousAgent[] {
       name,
       parent: typeof rec.parent === 'string' ? rec.parent : 'Dashboard',
       request,
-      taskDeliveryId: typeof rec.task_delivery_id === 'string' ? rec.task_delivery_id : null
+      taskDeliveryId: typeof rec.task_delivery_id === 'string' ? rec.task_delivery_id : null,
+      restarts: typeof rec.restarts === 'number' && Number.isInteger(rec.restarts) && rec.restarts >= 0 ? rec.restarts : 0
     })
   }
   return out

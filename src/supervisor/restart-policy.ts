@@ -117,6 +117,11 @@ export class RestartTracker {
     return { action: 'restart', delayMs, restartCount: this.#total + 1, consecutive: this.#consecutive }
   }
 
+  /** An adopted agent keeps the count of restarts its earlier supervisors did. */
+  carryOver(totalRestarts: number): void {
+    this.#total = totalRestarts
+  }
+
   /** A new child was started for the agent. */
   onRestarted(now: number): void {
     this.#total++

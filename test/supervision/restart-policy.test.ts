@@ -94,3 +94,12 @@ test('a CLI that cannot be started (127 before ready) is not retried', () => {
   assert.deepEqual(t.onExit(crash({ code: 127, wasReady: false })), { action: 'dead', reason: 'cli could not be started (exit 127)' })
   assert.equal(new RestartTracker(policy()).onExit(crash({ code: 127, wasReady: true })).action, 'restart')
 })
+
+test('an adopted agent keeps its restart count: the next restart is numbered after it', () => {
+  const t = new RestartTracker(policy({ max_restarts: 10 }))
+  t.carryOver(4)
+  assert.equal(t.totalRestarts, 4)
+  const d = t.onExit(crash())
+  assert.equal(d.action, 'restart')
+  assert.equal(d.action === 'restart' && d.restartCount, 5)
+})
