@@ -240,25 +240,21 @@ export class BrokerRuntime {
       this.log.info({ reason, agents: this.agents.size, keep_agents: opts.keepAgents === true }, 'broker shutting down')
       if (this.#tick) clearInterval(this.#tick)
       if (opts.keepAgents) {
+        // Planned hand-over: the children keep running (and stay in the PID journal) for the next broker.
         this.lifecycle.detachAll()
         this.emit({ kind: 'broker_handover', agents: [...this.agents.keys()] })
-        await this.lifecycle.close()
-        this.loop.stop()
-        this.messaging.close()
-        await this.stateWritten()
-        for (const fn of this.#onShutdown) fn()
-        return
+      } else {
+        const stops = [...this.agents.keys()].map((name) => this.releaseAgent(name, 'broker_shutdown'))
+        let deadline: NodeJS.Timeout | undefined
+        await Promise.race([
+          Promise.allSettled(stops),
+          new Promise<void>((r) => {
+            deadline = setTimeout(r, BROKER_SHUTDOWN_DEADLINE_MS)
+          })
+        ])
+        clearTimeout(deadline)
+        for (const entry of this.agents.values()) entry.handle.kill()
       }
-      const stops = [...this.agents.keys()].map((name) => this.releaseAgent(name, 'broker_shutdown'))
-      let deadline: NodeJS.Timeout | undefined
-      await Promise.race([
-        Promise.allSettled(stops),
-        new Promise<void>((r) => {
-          deadline = setTimeout(r, BROKER_SHUTDOWN_DEADLINE_MS)
-        })
-      ])
-      clearTimeout(deadline)
-      for (const entry of this.agents.values()) entry.handle.kill()
       await this.lifecycle.close()
       this.loop.stop()
       this.messaging.close()
