@@ -72,7 +72,7 @@ test('planned hand-over mid-conversation: nothing restarted, nothing lost', { ti
 
     // Hand-over 2: SIGTERM to a broker started with --keep-agents-on-sigterm.
     broker.proc.kill('SIGTERM')
-    assert.equal((await broker.exited).code, 0)
+    assert.equal((await broker.exited).code, 0, broker.stderr.split('\n').slice(-8).join('\n'))
     for (const [p, c] of Object.values(before)) assert.ok(alive(p) && alive(c), 'agents left running after SIGTERM hand-over')
     broker = await new TestBroker({ stateDir: dir, env }).ready()
     brokers.push(broker)
