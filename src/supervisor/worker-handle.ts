@@ -262,6 +262,7 @@ export class WorkerHandle {
     if (this.state === 'exited') return
     this.#detached = true
     if (this.#killTimer) clearTimeout(this.#killTimer)
+    this.#channel?.detachInput() // frames still arriving (an adopted child's socket) belong to the next supervisor
     this.#channel?.close()
     this.#child?.stdout?.destroy()
     this.#child?.unref()
