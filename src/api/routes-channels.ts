@@ -1,6 +1,8 @@
 /** `POST /api/spawned/{name}/subscribe` and `/unsubscribe` (api.md §4.11). */
 import { z } from 'zod'
 import { subscribeChannels, unsubscribeChannels, UnknownAgentError } from '../supervisor/channels.js'
+import { channelSchema } from '../protocol/names.js'
+import { checkName } from './names.js'
 import { ApiError, sendJson } from './reply.js'
 import type { RouteContext, Router } from './router.js'
 import { readJson, validate } from './validate.js'
@@ -11,6 +13,7 @@ function handler(op: typeof subscribeChannels) {
   return async (ctx: RouteContext): Promise<void> => {
     const body = validate(channelsSchema, await readJson(ctx.req, 'B'), 'B')
     const channels = body.channels.map((c) => c.trim()).filter((c) => c.length > 0)
+    channels.forEach((c, i) => checkName(channelSchema, c, `channels.${i}`, 'B'))
     try {
       const change = op(ctx.rt, ctx.params.name!, channels)
       await ctx.rt.stateWritten()

@@ -2,6 +2,8 @@
 import { z } from 'zod'
 import type { SpawnRequest } from '../supervisor/agent-spec.js'
 import type { SendRequest } from '../supervisor/messaging.js'
+import { agentNameSchema, channelSchema, senderSchema, targetSchema, threadIdSchema } from '../protocol/names.js'
+import { checkName } from './names.js'
 import { alias, ApiErrorFor, validate } from './validate.js'
 import { AgentEnvError, validateAgentEnv } from '../supervisor/agents/agent-env.js'
 import { compileResultSchema, ResultSchemaError } from '../supervisor/agents/result-schema.js'
@@ -66,6 +68,9 @@ export function parseSpawn(body: unknown): SpawnRequest {
     skip_relay_prompt: alias(b, 'skip_relay_prompt', 'skipRelayPrompt')
   }
   const v = validate(spawnSchema, merged, 'A')
+  checkName(agentNameSchema, v.name, 'name', 'A')
+  v.channels.forEach((c, i) => checkName(channelSchema, c.trim(), `channels.${i}`, 'A'))
+  if (v.shadow_of) checkName(agentNameSchema, v.shadow_of, 'shadow_of', 'A')
   const task = v.task?.trim() ? v.task : null
   const rp = v.restart_policy
   return applySpawnFields(b, {
@@ -127,6 +132,9 @@ export function parseSend(body: unknown): SendRequest {
     throw ApiErrorFor.missing('A', 'Missing required fields: to, message')
   }
   const v = validate(sendSchema, merged, 'A')
+  checkName(targetSchema, v.to, 'to', 'A')
+  if (v.from?.trim()) checkName(senderSchema, v.from.trim(), 'from', 'A')
+  if (v.thread_id?.trim()) checkName(threadIdSchema, v.thread_id.trim(), 'thread_id', 'A')
   return {
     to: v.to,
     text: v.text.trim(),

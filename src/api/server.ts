@@ -18,6 +18,7 @@ import { serveEventStream } from './ws-events.js'
 import { observerMay, READ_ONLY_BODY, roleOf, selectProtocol, type Role } from './ui/access.js'
 import { observerTokensFor } from './ui/observer-tokens.js'
 import { isUiPath, serveUi } from './ui/static.js'
+import { drainRejectedBody } from './validate.js'
 
 export interface ApiServer {
   server: Server
@@ -126,8 +127,9 @@ export function createApiServer(rt: BrokerRuntime): ApiServer {
           return
         }
         if (err instanceof ApiError) {
+          // Not `connection: close`: Node would destroy the socket while the client is still sending.
+          if (err.status === 413) drainRejectedBody(req)
           err.send(res)
-          if (err.status === 413) res.once('finish', () => req.destroy())
           return
         }
         if (err instanceof StorageUnavailableError) {

@@ -4,6 +4,33 @@ import type { z } from 'zod'
 import { API_BODY_MAX_BYTES } from '../protocol/constants.js'
 import { ApiError } from './reply.js'
 
+/** After a 413, the rest of the body is read and dropped up to this much, so the client can read the answer. */
+export const REJECTED_BODY_DRAIN_MAX_BYTES = 64 * 1024 * 1024
+/** …and for at most this long; then the connection is closed. */
+export const REJECTED_BODY_DRAIN_MAX_MS = 15_000
+
+/**
+ * Reads and drops what is left of a rejected request body (bounded by size and time), then lets
+ * the connection close. Destroying the socket at once would make clients that are still sending
+ * (Node's fetch) see ECONNRESET instead of the 413.
+ */
+export function drainRejectedBody(req: IncomingMessage): void {
+  let drained = 0
+  const timer = setTimeout(() => req.destroy(), REJECTED_BODY_DRAIN_MAX_MS)
+  timer.unref()
+  const stop = (): void => clearTimeout(timer)
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length
+    if (drained > REJECTED_BODY_DRAIN_MAX_BYTES) {
+      stop()
+      req.destroy()
+    }
+  })
+  req.once('end', stop)
+  req.once('close', stop)
+  req.resume()
+}
+
 export function readBody(req: IncomingMessage, limit = API_BODY_MAX_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? NaN)

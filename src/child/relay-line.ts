@@ -6,6 +6,7 @@
  * (docs/decisions.md: the original typed a body starting with the prefix as it was).
  */
 import type { RelayDelivery } from '../protocol/frames.js'
+import { nameProblem, senderSchema, targetSchema, threadIdSchema, workspaceLabelSchema } from '../protocol/names.js'
 import { terminalField, terminalLines } from './terminal-text.js'
 
 /** The fields of a delivery the text format reads. */
@@ -68,4 +69,23 @@ export function formatRelayLine(d: RelayText): string {
   const body = relayBody(d.body)
   if (d.target.startsWith('#')) return `${RELAY_PREFIX}${sender} in ${terminalField(d.target)} [${context}]: ${body}`
   return `${RELAY_PREFIX}${sender} [${context}]: ${body}`
+}
+
+/**
+ * The names of a delivery checked again in the child, with the API's schemas, before anything is
+ * typed: the first problem, or null. (The API refuses these with a 400; this catches any other way in.)
+ */
+export function relayNameProblem(d: Pick<RelayDelivery, 'from' | 'target' | 'thread_id' | 'workspace_id' | 'workspace_alias'>): string | null {
+  const checks: [Parameters<typeof nameProblem>[0], unknown][] = [
+    [senderSchema, d.from],
+    [targetSchema, d.target]
+  ]
+  if (d.thread_id != null && d.thread_id !== '') checks.push([threadIdSchema, d.thread_id])
+  if (d.workspace_id != null && d.workspace_id !== '') checks.push([workspaceLabelSchema, d.workspace_id])
+  if (d.workspace_alias != null && d.workspace_alias !== '') checks.push([workspaceLabelSchema, d.workspace_alias])
+  for (const [schema, value] of checks) {
+    const problem = nameProblem(schema, value)
+    if (problem !== null) return problem
+  }
+  return null
 }

@@ -6,11 +6,11 @@
  *   [--nats URL [--team T] [--node ID] [--nats-token|--nats-user/--nats-password|--nats-creds FILE] [--nats-tls-ca|-cert|-key FILE]]
  */
 import { randomBytes } from 'node:crypto'
-import type { AddressInfo } from 'node:net'
+import { isIPv6, type AddressInfo } from 'node:net'
 import { createLogger } from '../protocol/log.js'
 import { createApiServer } from '../api/server.js'
 import { BrokerLock, LockHeldError } from '../supervisor/lock.js'
-import { discoveryFiles, resolveBrokerName, resolvePaths, STATE_DIR_ENV, workspaceKeyFrom, writeConnectionFile } from '../supervisor/paths.js'
+import { BrokerConfigError, discoveryFiles, resolveBrokerName, resolvePaths, STATE_DIR_ENV, workspaceKeyFrom, writeConnectionFile, type BrokerPaths } from '../supervisor/paths.js'
 import { BrokerRuntime } from '../supervisor/runtime.js'
 import { readJson, removeFile } from '../supervisor/files.js'
 import { adoptSurvivors } from '../supervisor/adoption/startup.js'
@@ -33,11 +33,27 @@ function csv(value: string | undefined): string[] {
     .filter((s) => s.length > 0)
 }
 
+/** A bind address as a URL host: an IPv6 address in brackets (`::1` → `[::1]`). */
+export function urlHost(bind: string): string {
+  return isIPv6(bind) ? `[${bind}]` : bind
+}
+
 export async function runInitCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['name', 'instance-name', 'workspace-key', 'channels', 'api-port', 'api-bind', 'state-dir', ...TEAM_FLAGS], ['persist', 'keep-agents-on-sigterm'])
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}'`)
   const cwd = process.cwd()
-  const name = resolveBrokerName(flagString(args, 'name') ?? flagString(args, 'instance-name') ?? process.env.AGENT_RELAY_BROKER_NAME, cwd)
+  const persistFlag = args.flags.get('persist') === true
+  const stateDirFlag = flagString(args, 'state-dir') ?? (persistFlag ? undefined : process.env[STATE_DIR_ENV]?.trim() || undefined)
+  let name: string
+  let paths: BrokerPaths
+  try {
+    name = resolveBrokerName(flagString(args, 'name') ?? flagString(args, 'instance-name') ?? process.env.AGENT_RELAY_BROKER_NAME, cwd)
+    paths = resolvePaths({ name, persist: persistFlag, stateDir: stateDirFlag, cwd })
+  } catch (err) {
+    if (!(err instanceof BrokerConfigError)) throw err
+    process.stderr.write(`[agent-relay] error: ${err.message}\n`)
+    process.exit(1)
+  }
   const workspaceKey = workspaceKeyFrom(flagString(args, 'workspace-key'), process.env)
   const persist = args.flags.get('persist') === true
   const portFlag = flagNumber(args, 'api-port')
@@ -47,8 +63,6 @@ export async function runInitCommand(argv: string[]): Promise<void> {
   const channels = args.flags.has('channels') ? csv(flagString(args, 'channels')) : ['general']
   const log = createLogger('broker')
 
-  const stateDir = flagString(args, 'state-dir') ?? (persist ? undefined : process.env[STATE_DIR_ENV]?.trim() || undefined)
-  const paths = resolvePaths({ name, persist, stateDir, cwd })
   const discovery = discoveryFiles(paths, cwd)
   const lock = new BrokerLock(paths.lock)
   try {
@@ -137,7 +151,7 @@ export async function runInitCommand(argv: string[]): Promise<void> {
     process.exit(1)
   }
   const actualPort = (api.server.address() as AddressInfo).port
-  const url = `http://${bind}:${actualPort}`
+  const url = `http://${urlHost(bind)}:${actualPort}`
   // connection.json first, so whoever reads the stdout line can also find the file.
   const connection = { url, port: actualPort, api_key: apiKey, pid: process.pid, state_dir: paths.root }
   for (const file of discovery) writeConnectionFile(file, connection, log)

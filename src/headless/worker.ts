@@ -15,7 +15,7 @@ import {
 } from '../protocol/frames.js'
 import { createLogger, type Logger } from '../protocol/log.js'
 import { flushAndExit } from '../pty/exit.js'
-import { formatRelayLine } from '../child/relay-line.js'
+import { formatRelayLine, relayNameProblem } from '../child/relay-line.js'
 import type { HeadlessProvider, ProviderEvent, ProviderSession } from './provider.js'
 
 export interface HeadlessWorkerOptions {
@@ -180,6 +180,11 @@ export class HeadlessWorker {
     if (last) {
       // A re-send (e.g. by a supervisor that adopted this worker): its last status again, never a second turn.
       this.send(last.type, last.payload as never, requestId)
+      return
+    }
+    const badName = relayNameProblem(d)
+    if (badName !== null) {
+      this.send('delivery_failed', { ...this.#ref(d), reason: `invalid_name: ${badName}`, stage: 'queued' }, requestId)
       return
     }
     this.#queue.push({ d, requestId, accepted: false, verified: false })

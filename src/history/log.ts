@@ -10,6 +10,7 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, fstatSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
+import { APPEND_NOFOLLOW_FLAGS } from '../protocol/safe-open.js'
 import { join } from 'node:path'
 import type { HistoryRecord } from './query.js'
 
@@ -118,14 +119,14 @@ export class HistoryLog {
     let seg = this.#segments[this.#segments.length - 1]
     const fits = seg !== undefined && !this.#tornTail && (seg.bytes === 0 || seg.bytes + bytes <= this.#segmentBytes)
     if (seg && fits) {
-      this.#fh ??= await open(seg.path, 'a', 0o600)
+      this.#fh ??= await open(seg.path, APPEND_NOFOLLOW_FLAGS, 0o600)
       return seg
     }
     this.#tornTail = false
     await this.#fh?.close()
     const index = seg ? seg.index + 1 : 1
     seg = { index, path: join(this.dir, `messages-${String(index).padStart(6, '0')}.jsonl`), bytes: 0 }
-    this.#fh = await open(seg.path, 'a', 0o600)
+    this.#fh = await open(seg.path, APPEND_NOFOLLOW_FLAGS, 0o600)
     this.#segments.push(seg)
     this.#prune()
     return seg

@@ -35,6 +35,7 @@ import {
 import type { PayloadOf, RelayDelivery, WorkerToBrokerFrame, WorkerToBrokerType } from '../protocol/frames.js'
 import type { Logger } from '../protocol/log.js'
 import { DeliveryQueue, SeenDeliveries, type DeliveryStatusType, type StatusFrame } from './delivery-queue.js'
+import { relayNameProblem } from '../child/relay-line.js'
 import { localeIsUtf8, terminalInput, type TerminalMode } from '../child/terminal-text.js'
 import { formatInjection, type InjectionProfile, type ReminderEnv } from './inject.js'
 import type { Screen } from './screen.js'
@@ -139,6 +140,11 @@ export class Deliveries {
       // A duplicate: tell the supervisor what already happened instead of typing it twice.
       this.#o.log.debug({ delivery_id: d.delivery_id, status: last.type }, 'duplicate delivery; re-sending its status')
       this.#o.send(last.type, last.payload as never, requestId)
+      return
+    }
+    const badName = relayNameProblem(d)
+    if (badName !== null) {
+      this.#status(d, requestId, 'delivery_failed', { delivery_id: d.delivery_id, event_id: d.event_id, reason: `invalid_name: ${badName}`, stage: 'queued' })
       return
     }
     const fact = this.#o.facts()?.get(d.delivery_id)

@@ -7,6 +7,9 @@
  */
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync, renameSync } from 'node:fs'
 import { FACTS_KEEP_ENTRIES } from '../protocol/constants.js'
+import { openAppendNoFollow, openWriteNoFollow, readFileNoFollow } from '../protocol/safe-open.js'
+import { agentNameSchema, nameProblem } from '../protocol/names.js'
+import { basename } from 'node:path'
 
 export type Fact = 'injecting' | 'verified' | 'failed'
 
@@ -16,10 +19,13 @@ export class FactsStore {
   #fd: number
 
   constructor(path: string) {
+    // The file is named after the agent: the name is checked again here before it becomes a path.
+    const problem = nameProblem(agentNameSchema, basename(path, '.log'))
+    if (problem !== null) throw new Error(`facts file name: ${problem}`)
     this.#path = path
     this.#load()
     this.#compact()
-    this.#fd = openSync(path, 'a', 0o600)
+    this.#fd = openAppendNoFollow(path)
   }
 
   /** The last fact recorded for a delivery, by this worker or an earlier one. */
@@ -62,7 +68,7 @@ export class FactsStore {
   #load(): void {
     let text: string
     try {
-      text = readFileSync(this.#path, 'utf8')
+      text = readFileNoFollow(this.#path)
     } catch {
       return
     }
@@ -87,7 +93,7 @@ export class FactsStore {
     this.#facts.clear()
     for (const [id, fact] of keep) this.#facts.set(id, fact)
     const tmp = `${this.#path}.tmp`
-    const fd = openSync(tmp, 'w', 0o600)
+    const fd = openWriteNoFollow(tmp)
     writeSync(fd, keep.map(([id, fact]) => JSON.stringify({ id, fact })).join('\n') + '\n')
     fdatasyncSync(fd)
     closeSync(fd)

@@ -1,6 +1,7 @@
 /** From a validated spawn request to the child's argv and environment. */
 import { statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
+import { agentNameSchema, nameProblem } from '../protocol/names.js'
 import type { AgentSpec, RestartPolicy } from '../protocol/frames.js'
 import { CliParseError, resolveExecutable, splitCommand } from './cli-command.js'
 import { profileFor } from '../pty/profile.js'
@@ -61,8 +62,6 @@ export interface PreparedSpawn {
   executable: string
 }
 
-const UNSAFE_NAME = /[/\\\0]|^\.\.?$|^$/
-
 /**
  * V8 flags of every `broker pty` / `broker headless` child: a 1 MiB young generation (V8's
  * default grows to 16 MiB per semi-space during start-up and stays) — an idle child's PSS is
@@ -71,8 +70,9 @@ const UNSAFE_NAME = /[/\\\0]|^\.\.?$|^$/
 export const CHILD_NODE_FLAGS = ['--max-semi-space-size=1']
 
 export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChannels: readonly string[]): PreparedSpawn {
-  if (UNSAFE_NAME.test(req.name)) {
-    throw new SpawnError('invalid_name', `invalid agent name '${req.name}': no '/', '\\', NUL, '.' or '..'`, 400)
+  const problem = nameProblem(agentNameSchema, req.name) // the API checked it too; state.json and other callers too
+  if (problem !== null) {
+    throw new SpawnError('invalid_name', `name: ${problem}`, 400)
   }
   const cwd = req.cwd ? resolve(brokerCwd, req.cwd) : brokerCwd
   try {

@@ -4,6 +4,7 @@
  * tell a delivery that was typed (failed or verified) from one that never was (dead letter).
  */
 import { readFileSync } from 'node:fs'
+import { readFileNoFollow } from '../protocol/safe-open.js'
 
 export type Fact = 'injecting' | 'verified' | 'failed'
 
@@ -11,7 +12,7 @@ export function readFacts(path: string): Map<string, Fact> {
   const facts = new Map<string, Fact>()
   let text: string
   try {
-    text = readFileSync(path, 'utf8')
+    text = readFileNoFollow(path)
   } catch {
     return facts
   }

@@ -6,7 +6,7 @@
  * facts file says what an earlier worker typed) and supervisor crashes (the journal).
  */
 import { join } from 'node:path'
-import { mkdirSync } from 'node:fs'
+import { ensurePrivateDir } from './paths.js'
 import type { WorkerToBrokerFrame } from '../protocol/frames.js'
 import { DELIVERY_INFLIGHT_PER_AGENT, DELIVERY_INJECT_TIMEOUT_MS, DELIVERY_MAX_ATTEMPTS } from '../protocol/constants.js'
 import { newId, wasTyped, type DeliveryRecord, type DeliveryStage } from './delivery-tracker.js'
@@ -48,7 +48,7 @@ export class Messaging {
 
   /** Reads the journal of an earlier run (if any) and opens it for this one. */
   restore(): void {
-    mkdirSync(this.#factsDir, { recursive: true, mode: 0o700 })
+    ensurePrivateDir(this.#factsDir)
     const path = join(this.rt.config.paths.root, 'deliveries.jsonl')
     const { state, open } = replayInto(this.rt, path, this.#dedup, (agent) => this.mailbox(agent))
     this.#journal = new DeliveryJournal(path, { validBytes: state.validBytes })

@@ -1,10 +1,11 @@
 /** Where a broker keeps its files (runtime.md §1.3–1.4). */
-import { mkdirSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { writeJsonAtomic } from './files.js'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { randomUUID } from 'node:crypto'
+import { brokerNameSchema, nameProblem, toValidName } from '../protocol/names.js'
 
 export interface BrokerPaths {
   root: string
@@ -22,15 +23,53 @@ export interface BrokerPaths {
   pids: string
 }
 
+/** A setting the broker refuses to start with (an untrusted state dir, a bad --name): the message says why. */
+export class BrokerConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'BrokerConfigError'
+  }
+}
+
+/**
+ * A directory only this user can write: created 0700 (chmod'ed, whatever the umask); one that
+ * already exists must be owned by this user and writable by nobody else (docs/security.md).
+ */
+export function ensurePrivateDir(dir: string): void {
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    chmodSync(dir, 0o700)
+    return
+  }
+  const st = statSync(dir)
+  if (!st.isDirectory()) throw new BrokerConfigError(`state dir ${dir} is not a directory`)
+  const uid = process.getuid?.()
+  if (uid !== undefined && st.uid !== uid) {
+    throw new BrokerConfigError(`state dir ${dir} is owned by uid ${st.uid}, not by this user (uid ${uid}): refusing to use it`)
+  }
+  if ((st.mode & 0o022) !== 0) {
+    const who = st.mode & 0o002 ? 'world' : 'group'
+    throw new BrokerConfigError(
+      `state dir ${dir} is ${who}-writable (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): refusing to use it; run chmod 700 on it or pick another --state-dir`
+    )
+  }
+}
+
 export function safeName(name: string): string {
   const s = Array.from(name, (c) => (/[\p{L}\p{N}-]/u.test(c) ? c : '-')).join('')
   return s.length > 0 ? s : 'broker'
 }
 
+/**
+ * The broker's name: `--name`, else the directory's basename (what the SDK passes by default), made
+ * a valid name (src/protocol/names.ts: other characters become `-`). It is the sender of the
+ * broker's own messages, so it is checked like any sender.
+ */
 export function resolveBrokerName(name: string | undefined, cwd: string): string {
   const trimmed = (name ?? '').trim()
-  if (trimmed) return trimmed
-  return basename(cwd) || 'project'
+  const valid = toValidName(trimmed || basename(cwd), 'project')
+  if (nameProblem(brokerNameSchema, valid) !== null) throw new BrokerConfigError(`broker name '${valid}' is not a valid name`)
+  return valid
 }
 
 export function resolvePaths(opts: { name: string; persist: boolean; stateDir?: string | undefined; cwd: string }): BrokerPaths {
@@ -38,9 +77,9 @@ export function resolvePaths(opts: { name: string; persist: boolean; stateDir?: 
   if (opts.stateDir) root = resolve(opts.cwd, opts.stateDir)
   else if (opts.persist) root = join(opts.cwd, '.agent-relay')
   else root = join(tmpdir(), `relay-broker-${process.pid}-${safeName(opts.name)}-${randomUUID().replaceAll('-', '')}`)
-  mkdirSync(root, { recursive: true, mode: 0o700 })
   const logs = join(root, 'logs')
-  mkdirSync(logs, { recursive: true, mode: 0o700 })
+  ensurePrivateDir(root)
+  ensurePrivateDir(logs)
   return {
     root,
     mode: opts.persist ? 'persist' : 'ephemeral',

@@ -14,7 +14,7 @@
  * frames are always written.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, openSync } from 'node:fs'
+import { closeSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { Readable, Writable } from 'node:stream'
@@ -36,6 +36,7 @@ import {
   WORKER_STDIN_HIGH_WATER_BYTES,
   WORKER_TREE_SWEEP_MAX_MS
 } from '../protocol/constants.js'
+import { openAppendNoFollow } from '../protocol/safe-open.js'
 import { findTree, signalAll, startTicksOf, sweepTree, type TreeMarks } from './proc.js'
 import { AdoptionHandshake } from './adoption/handshake.js'
 import { waitProcessGone, type AdoptTarget } from './adoption/process.js'
@@ -149,7 +150,7 @@ export class WorkerHandle {
 
   /** Starts the child. Throws only if the OS refuses to create the process. */
   start(): number {
-    const logFd = openSync(this.#opts.logFile, 'a', 0o600)
+    const logFd = openAppendNoFollow(this.#opts.logFile)
     let child: ChildProcess
     try {
       child = spawn(process.execPath, this.#opts.argv, {
