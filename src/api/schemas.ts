@@ -39,7 +39,8 @@ const spawnSchema = z.object({
   inject_timeout_secs: z.number().positive().max(86_400).nullable().optional(),
   restart_policy: restartPolicyInput.nullable().optional(),
   agent_token: optString,
-  skip_relay_prompt: z.boolean().nullable().optional()
+  skip_relay_prompt: z.boolean().nullable().optional(),
+  run_as: z.string().min(1).max(64).nullable().optional()
 })
 
 export function parseSpawn(body: unknown): SpawnRequest {
@@ -65,7 +66,8 @@ export function parseSpawn(body: unknown): SpawnRequest {
     inject_timeout_secs: alias(b, 'inject_timeout_secs', 'injectTimeoutSecs'),
     restart_policy: alias(b, 'restart_policy', 'restartPolicy'),
     agent_token: alias(b, 'agent_token', 'agentToken'),
-    skip_relay_prompt: alias(b, 'skip_relay_prompt', 'skipRelayPrompt')
+    skip_relay_prompt: alias(b, 'skip_relay_prompt', 'skipRelayPrompt'),
+    run_as: alias(b, 'run_as', 'runAs')
   }
   const v = validate(spawnSchema, merged, 'A')
   checkName(agentNameSchema, v.name, 'name', 'A')
@@ -90,6 +92,7 @@ export function parseSpawn(body: unknown): SpawnRequest {
     inject_timeout_secs: v.inject_timeout_secs ?? null,
     agent_token: v.agent_token?.trim() ? v.agent_token.trim() : null,
     skip_relay_prompt: v.skip_relay_prompt === true,
+    run_as: v.run_as?.trim() ? v.run_as.trim() : null,
     restart_policy: rp
       ? {
           enabled: rp.enabled ?? true,

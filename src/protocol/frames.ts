@@ -39,7 +39,9 @@ export const agentSpecSchema = z.object({
   /** Echo-verification window for this agent (seconds); default VERIFY_WINDOW_MS. */
   verify_window_secs: z.number().positive().nullable().optional(),
   /** How long a delivery may wait to be typed (agent down, not ready, busy) before it is dead-lettered. */
-  inject_timeout_secs: z.number().positive().nullable().optional()
+  inject_timeout_secs: z.number().positive().nullable().optional(),
+  /** The local user the CLI runs as (`run_as` of the spawn; docs/security.md). */
+  run_as: z.string().nullable().optional()
 })
 
 export const relayDeliverySchema = z.object({

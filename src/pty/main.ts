@@ -18,12 +18,7 @@ export function protectStdout(): void {
   console.trace = toStderr
 }
 
-export async function runPtyWorker(opts: {
-  cli: string
-  args: string[]
-  agentName: string | null
-  idleThresholdSecs: number | null
-}): Promise<void> {
+export async function runPtyWorker(opts: PtyWorkerOptions): Promise<void> {
   protectStdout()
   const worker = new PtyWorker(opts)
   await worker.start()

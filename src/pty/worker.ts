@@ -44,6 +44,8 @@ export interface PtyWorkerOptions {
   args: string[]
   agentName: string | null
   idleThresholdSecs: number | null
+  /** Run the CLI as this uid/gid, with no supplementary groups (docs/security.md). */
+  runAs?: { uid: number; gid: number } | null
 }
 
 const DEFAULT_WORKER_NAME = 'pty-worker'
@@ -131,7 +133,10 @@ export class PtyWorker {
     const cols = PTY_DEFAULT_COLS
     let p: IPty
     try {
-      p = pty.spawn(file, args, { name: 'xterm-256color', rows, cols, cwd: process.cwd(), env: cliEnv(), encoding: null })
+      const runAs = this.#opts.runAs
+      // node-pty sets uid and gid but keeps our supplementary groups: drop them first (we are root here).
+      if (runAs) process.setgroups?.([runAs.gid])
+      p = pty.spawn(file, args, { name: 'xterm-256color', rows, cols, cwd: process.cwd(), env: cliEnv(), encoding: null, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) })
     } catch (err) {
       return this.#spawnFailed(`cli '${cli}' could not be started: ${(err as Error).message}`)
     }

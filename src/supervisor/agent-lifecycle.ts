@@ -191,7 +191,7 @@ export class AgentLifecycle {
       spec: prepared.spec,
       argv: prepared.argv,
       cwd: prepared.cwd,
-      env: childEnv(req.name, this.rt.url, this.agentToken(req), req.env ?? null),
+      env: { ...childEnv(req.name, this.rt.url, this.agentToken(req), req.env ?? null), ...prepared.env },
       logFile: join(this.rt.config.paths.logs, `${req.name}.log`),
       onFrame: (h, frame) => this.rt.dispatch({ type: 'worker_frame', handle: h, frame }),
       onFrameError: (h, error) => this.rt.dispatch({ type: 'worker_frame_error', handle: h, error }),

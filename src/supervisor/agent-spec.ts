@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { agentNameSchema, nameProblem } from '../protocol/names.js'
+import { resolveRunAs, RunAsError, type RunAs } from './run-as.js'
 import type { AgentSpec, RestartPolicy } from '../protocol/frames.js'
 import { CliParseError, resolveExecutable, splitCommand } from './cli-command.js'
 import { profileFor } from '../pty/profile.js'
@@ -53,11 +54,15 @@ export interface SpawnRequest {
   exit_after_task?: boolean
   /** JSON Schema of the result the agent submits (`agentResultSchema`). */
   result_schema?: boolean | Record<string, unknown> | null
+  /** The local user the agent's CLI runs as (docs/security.md): a name, a uid or `uid:gid`. */
+  run_as?: string | null
 }
 
 export interface PreparedSpawn {
   spec: AgentSpec
   argv: string[]
+  /** Set in the child's environment over the broker's (the `run_as` user's HOME, USER, LOGNAME). */
+  env?: Record<string, string>
   cwd: string
   executable: string
 }
@@ -126,15 +131,31 @@ export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChanne
     ...(req.skip_relay_prompt ? { skip_relay_prompt: true } : {})
   }
   if (provider !== null) {
+    if (req.run_as) throw new SpawnError('run_as_unsupported', 'run_as is supported for the pty runtime only', 400)
     const argv = [...CHILD_NODE_FLAGS, BROKER_BIN, 'headless', '--agent-name', req.name, provider, '--bin', executable]
     if (wired.length > 0) argv.push('--', ...wired)
     return { spec, argv, cwd, executable }
   }
   const argv = [...CHILD_NODE_FLAGS, BROKER_BIN, 'pty', '--agent-name', req.name]
   if (req.idle_threshold_secs !== null) argv.push('--idle-threshold-secs', String(req.idle_threshold_secs))
+  const runAs = req.run_as ? runAsOf(req.run_as) : null
+  if (runAs) {
+    spec.run_as = req.run_as!
+    argv.push('--run-as-uid', String(runAs.uid), '--run-as-gid', String(runAs.gid))
+  }
   argv.push(executable)
   if (wired.length > 0) argv.push('--', ...wired)
-  return { spec, argv, cwd, executable }
+  const env = runAs ? { HOME: runAs.home, USER: runAs.user, LOGNAME: runAs.user } : undefined
+  return { spec, argv, cwd, executable, ...(env ? { env } : {}) }
+}
+
+function runAsOf(value: string): RunAs {
+  try {
+    return resolveRunAs(value)
+  } catch (err) {
+    if (err instanceof RunAsError) throw new SpawnError(err.code, err.message, err.status)
+    throw err
+  }
 }
 
 /**

@@ -26,6 +26,9 @@ export interface StartOptions {
   ephemeral?: boolean
   args?: string[]
   env?: NodeJS.ProcessEnv
+  /** Run the broker as this user (the tests run as root). */
+  uid?: number
+  gid?: number
 }
 
 export class TestBroker {
@@ -42,7 +45,9 @@ export class TestBroker {
     const where = opts.ephemeral ? [] : ['--state-dir', this.stateDir]
     this.proc = spawn(process.execPath, [BROKER_BIN, 'init', '--name', 'tester', ...where, ...(opts.args ?? [])], {
       env: { ...process.env, RELAY_BROKER_API_KEY: this.apiKey, RELAY_LOG_FORMAT: 'json', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {})
     })
     this.proc.stderr!.on('data', (d: Buffer) => {
       this.stderr += d.toString()
