@@ -2,10 +2,9 @@
 import { z } from 'zod'
 import { subscribeChannels, unsubscribeChannels, UnknownAgentError } from '../supervisor/channels.js'
 import { channelSchema } from '../protocol/names.js'
-import { checkName } from './names.js'
 import { ApiError, sendJson } from './reply.js'
 import type { RouteContext, Router } from './router.js'
-import { readJson, validate } from './validate.js'
+import { checkName, readJson, validate } from './validate.js'
 
 const channelsSchema = z.object({ channels: z.array(z.string()) })
 

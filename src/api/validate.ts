@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { z } from 'zod'
 import { API_BODY_MAX_BYTES } from '../protocol/constants.js'
+import { nameProblem } from '../protocol/names.js'
 import { ApiError } from './reply.js'
 
 /** After a 413, the rest of the body is read and dropped up to this much, so the client can read the answer. */
@@ -91,4 +92,10 @@ export const ApiErrorFor = {
   missing(family: 'A' | 'B', message: string): ApiError {
     return new ApiError(400, 'invalid_request', message, family)
   }
+}
+
+/** Throws 400 `invalid_name` naming the field and the rule when `value` is not a valid `schema` name (src/protocol/names.ts). */
+export function checkName(schema: z.ZodType, value: unknown, field: string, family: 'A' | 'B'): void {
+  const problem = nameProblem(schema, value)
+  if (problem !== null) throw new ApiError(400, 'invalid_name', `${field}: ${problem}`, family)
 }

@@ -4,3 +4,4 @@ export * from './frames.js'
 export * from './codec.js'
 export * from './channel.js'
 export * from "./log.js"
+export * from './safe-open.js'

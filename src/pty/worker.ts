@@ -133,8 +133,7 @@ export class PtyWorker {
     const cols = PTY_DEFAULT_COLS
     let p: IPty
     try {
-      const runAs = this.#opts.runAs
-      // node-pty sets uid and gid but keeps our supplementary groups: drop them first (we are root here).
+      const runAs = this.#opts.runAs // node-pty sets uid/gid but keeps our groups: drop them first (we are root here)
       if (runAs) process.setgroups?.([runAs.gid])
       p = pty.spawn(file, args, { name: 'xterm-256color', rows, cols, cwd: process.cwd(), env: cliEnv(), encoding: null, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) })
     } catch (err) {

@@ -1,8 +1,7 @@
 /** From a validated spawn request to the child's argv and environment. */
-import { statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { agentNameSchema, nameProblem } from '../protocol/names.js'
-import { resolveRunAs, RunAsError, type RunAs } from './run-as.js'
 import type { AgentSpec, RestartPolicy } from '../protocol/frames.js'
 import { CliParseError, resolveExecutable, splitCommand } from './cli-command.js'
 import { profileFor } from '../pty/profile.js'
@@ -138,7 +137,7 @@ export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChanne
   }
   const argv = [...CHILD_NODE_FLAGS, BROKER_BIN, 'pty', '--agent-name', req.name]
   if (req.idle_threshold_secs !== null) argv.push('--idle-threshold-secs', String(req.idle_threshold_secs))
-  const runAs = req.run_as ? runAsOf(req.run_as) : null
+  const runAs = req.run_as ? resolveRunAs(req.run_as) : null
   if (runAs) {
     spec.run_as = req.run_as!
     argv.push('--run-as-uid', String(runAs.uid), '--run-as-gid', String(runAs.gid))
@@ -149,15 +148,6 @@ export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChanne
   return { spec, argv, cwd, executable, ...(env ? { env } : {}) }
 }
 
-function runAsOf(value: string): RunAs {
-  try {
-    return resolveRunAs(value)
-  } catch (err) {
-    if (err instanceof RunAsError) throw new SpawnError(err.code, err.message, err.status)
-    throw err
-  }
-}
-
 /**
  * Environment of a child: the broker's, minus its secrets, plus the agent's own `env`, plus its
  * identity and the agent API (docs/api-agents.md): `RELAY_BROKER_URL`, `RELAY_AGENT_NAME`,
@@ -165,4 +155,63 @@ function runAsOf(value: string): RunAs {
  */
 export function childEnv(name: string, brokerUrl: string, agentToken: string | null = null, agentEnv: Record<string, string> | null = null): NodeJS.ProcessEnv {
   return buildChildEnv({ base: process.env, agentEnv, name, brokerUrl, agentToken })
+}
+
+// ── run_as (spawn): the local user an agent's CLI runs as (docs/security.md) ──
+// A user name from /etc/passwd, a uid, or `uid:gid`. Only a root broker may use another user.
+
+export interface RunAs {
+  uid: number
+  gid: number
+  user: string
+  home: string
+}
+
+const PASSWD_PATH = '/etc/passwd'
+
+interface PasswdEntry {
+  name: string
+  uid: number
+  gid: number
+  home: string
+}
+
+function passwd(): PasswdEntry[] {
+  let text = ''
+  try {
+    text = readFileSync(PASSWD_PATH, 'utf8')
+  } catch {
+    return []
+  }
+  return text
+    .split('\n')
+    .map((line) => line.split(':'))
+    .filter((f) => f.length >= 7 && /^\d+$/.test(f[2]!) && /^\d+$/.test(f[3]!))
+    .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! }))
+}
+
+/** Resolves `value` and checks the broker may switch to it; throws a SpawnError saying why not. */
+export function resolveRunAs(value: string): RunAs {
+  const v = value.trim()
+  const entries = passwd()
+  let found: RunAs | null = null
+  const ids = /^(\d+)(?::(\d+))?$/.exec(v)
+  if (ids) {
+    const uid = Number(ids[1])
+    const entry = entries.find((e) => e.uid === uid)
+    found = { uid, gid: ids[2] !== undefined ? Number(ids[2]) : (entry?.gid ?? uid), user: entry?.name ?? String(uid), home: entry?.home ?? '/' }
+  } else {
+    const entry = entries.find((e) => e.name === v)
+    if (entry) found = { uid: entry.uid, gid: entry.gid, user: entry.name, home: entry.home }
+  }
+  if (!found) throw new SpawnError('unknown_user', `run_as '${v}': no such user in ${PASSWD_PATH} (give a user name, a uid or uid:gid)`, 400)
+  const self = process.geteuid?.()
+  if (self !== undefined && self !== 0 && (found.uid !== self || found.gid !== process.getegid?.())) {
+    throw new SpawnError(
+      'run_as_not_permitted',
+      `run_as '${v}': the broker runs as uid ${self} and may not start processes as another user (it must run as root to use run_as)`,
+      403
+    )
+  }
+  return found
 }

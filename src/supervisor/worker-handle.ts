@@ -20,7 +20,7 @@ import type { Socket } from 'node:net'
 import type { Readable, Writable } from 'node:stream'
 import {
   brokerToWorkerSchema,
-  FrameChannel,
+  FrameChannel, openAppendNoFollow,
   WORKER_TO_BROKER_TYPES,
   workerToBrokerSchema,
   type AdoptedState,
@@ -36,7 +36,6 @@ import {
   WORKER_STDIN_HIGH_WATER_BYTES,
   WORKER_TREE_SWEEP_MAX_MS
 } from '../protocol/constants.js'
-import { openAppendNoFollow } from '../protocol/safe-open.js'
 import { findTree, signalAll, startTicksOf, sweepTree, type TreeMarks } from './proc.js'
 import { AdoptionHandshake } from './adoption/handshake.js'
 import { waitProcessGone, type AdoptTarget } from './adoption/process.js'
