@@ -208,10 +208,7 @@ export class AgentLifecycle {
     try {
       handle.start()
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ELOOP') {
-        // A symlink planted where the agent's log goes: refused, never followed (docs/security.md).
-        throw new SpawnError('unsafe_state_file', `logs/${req.name}.log in the state dir is a symlink: refusing to write through it`, 409)
-      }
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new SpawnError('unsafe_state_file', `logs/${req.name}.log is a symlink: not written through`, 409)
       throw new SpawnError('spawn_failed', `failed to start worker for '${req.name}': ${(err as Error).message}`, 500)
     }
     const where = adoptionFor(this.rt.config.paths.root)
