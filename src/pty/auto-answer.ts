@@ -45,8 +45,13 @@ export interface AutoAnswerRule {
   readonly partial?: { match(screen: AnswerScreen): boolean; afterMs: number }
   /** Wait this long after the dialog appeared before typing (it must still be there). */
   readonly delayMs: number
-  /** Keys to type, with pauses between them. */
+  /** Keys to type, with pauses between them (what the rule types when it has no `keysFor`). */
   readonly keys: readonly KeyStep[]
+  /**
+   * Keys computed from the screen when the rule fires (e.g. arrows to the option with a given
+   * label, then Enter); null: the screen does not allow an answer now (nothing typed, no send used).
+   */
+  keysFor?(screen: AnswerScreen): readonly KeyStep[] | null
   readonly limits: AutoAnswerLimits
   /** Rule ids whose `once` is lifted after this one fires (Gemini banner → trust menu). */
   readonly rearms?: readonly string[]
@@ -142,13 +147,15 @@ export class AutoAnswerer {
         : nowMs - st.partialSinceMs! >= rule.partial!.afterMs
       if (!due) continue
       if (st.lastSentAtMs !== null && rule.limits.cooldownMs !== undefined && nowMs - st.lastSentAtMs < rule.limits.cooldownMs) continue
-      this.#fire(rule, st, nowMs)
+      const keys = rule.keysFor ? rule.keysFor(screen) : rule.keys
+      if (keys === null) continue
+      this.#fire(rule, keys, st, nowMs)
       fired.push(rule.id)
     }
     return fired
   }
 
-  #fire(rule: AutoAnswerRule, st: RuleState, nowMs: number): void {
+  #fire(rule: AutoAnswerRule, keys: readonly KeyStep[], st: RuleState, nowMs: number): void {
     st.sends++
     st.lastSentAtMs = nowMs
     st.seenAtMs = null
@@ -162,10 +169,10 @@ export class AutoAnswerer {
       }
     }
     st.typing = true
-    this.#o.write(rule.keys).then(
+    this.#o.write(keys).then(
       () => {
         st.typing = false
-        if (!this.#closed) this.#o.onAnswered({ rule: rule.id, answer: rule.answer, keys: keysText(rule.keys) })
+        if (!this.#closed) this.#o.onAnswered({ rule: rule.id, answer: rule.answer, keys: keysText(keys) })
       },
       () => {
         st.typing = false

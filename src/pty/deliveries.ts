@@ -39,7 +39,8 @@ import { relayNameProblem } from '../child/relay-line.js'
 import { localeIsUtf8, terminalInput, type TerminalMode } from '../child/terminal-text.js'
 import { formatInjection, type InjectionProfile, type ReminderEnv } from './inject.js'
 import type { Screen } from './screen.js'
-import { echoIncompleteReason, echoNeedle, echoTimeoutReason, screenShowsNeedle, screenShowsNeedleHead } from './verify.js'
+import { echoIncompleteReason, echoNeedle, echoTimeoutReason, screenShowsNeedle, screenShowsNeedleCompact, screenShowsNeedleHead, screenShowsNeedleTail } from './verify.js'
+import { showsPlaceholderFor, stillInInput, SUBMIT_POLL_MS, textTaken, type SubmitProfile } from './submit.js'
 import type { FactsStore } from './facts.js'
 import { sleep, type PtyWriter } from './writer.js'
 
@@ -68,6 +69,8 @@ export interface DeliveriesOptions {
   bracketedPaste: () => boolean
   /** The CLI's locale is not UTF-8 (default: read from this process's environment, which the CLI inherits). */
   asciiOnly?: () => boolean
+  /** How this CLI takes and submits typed text (submit.ts). */
+  submit: SubmitProfile
   /** Sends buffered `worker_stream` output now (the output that proves a delivery goes first). */
   flushOutput: () => void
 }
@@ -89,15 +92,26 @@ interface Queued {
 }
 
 interface Active extends Queued {
-  phase: 'injecting' | 'verifying'
+  /** `confirming`: verified, and watching the input row until the text has left it (submitted). */
+  phase: 'injecting' | 'verifying' | 'confirming'
   /** The first byte was handed to node-pty: from now on it counts as typed. */
   typed: boolean
   needle: string
+  /** What was typed (reminder + relay line), for placeholder and input-row checks. */
+  typedText: string
   marker: IMarker | undefined
   deadlineMs: number
   windowMs: number
   /** When typing began (epoch ms): the slow-reader deadline counts from here. */
   startedAtMs: number
+  /** The needle was on the visible screen before typing: only text after the marker counts then. */
+  neededBefore: boolean
+  /** A paste placeholder stating the typed size was seen after typing. */
+  placeholderSeen: boolean
+  /** Extra Enters pressed because the text still sat in the input row. */
+  extraEnters: number
+  nextSubmitCheckMs: number
+  submitting: boolean
 }
 
 export class Deliveries {
@@ -172,8 +186,10 @@ export class Deliveries {
     this.#expire(nowMs)
     const a = this.#active
     if (!a) return this.#pump()
+    if (a.phase === 'confirming') return this.#confirmSubmitted(a, nowMs)
     if (a.phase !== 'verifying') return
     if (screenChanged && this.#seenOnScreen(a)) return this.#verified(a)
+    this.#checkSubmitted(a, nowMs)
     if (nowMs < a.deadlineMs) return
     if (this.#o.screen.parsing && nowMs < a.deadlineMs + VERIFY_PARSE_GRACE_MS) return
     if (this.#seenOnScreen(a)) return this.#verified(a)
@@ -192,7 +208,8 @@ export class Deliveries {
     const a = this.#active
     if (a && a.phase === 'verifying' && this.#seenOnScreen(a)) this.#verified(a)
     const active = this.#active
-    if (active) this.#fail(active, active.phase === 'verifying' || active.typed ? 'injected' : 'queued', reason)
+    if (active?.phase === 'confirming') this.#finish(active)
+    else if (active) this.#fail(active, active.phase === 'verifying' || active.typed ? 'injected' : 'queued', reason)
     for (const q of this.#queue.drain()) this.#fail(q, 'queued', reason)
     this.#closed = true
     if (this.#gapTimer) clearTimeout(this.#gapTimer)
@@ -246,7 +263,23 @@ export class Deliveries {
     const typed = terminalInput(text, mode).bytes
     const needle = echoNeedle(terminalInput(relayLine, mode).shown)
     const windowMs = this.#o.verifyWindowMs()
-    const active: Active = { ...next, phase: 'injecting', typed: false, needle, marker: undefined, deadlineMs: 0, windowMs, startedAtMs: Date.now() }
+    const input = terminalInput(text, mode)
+    const active: Active = {
+      ...next,
+      phase: 'injecting',
+      typed: false,
+      needle,
+      typedText: input.shown,
+      marker: undefined,
+      deadlineMs: 0,
+      windowMs,
+      startedAtMs: Date.now(),
+      neededBefore: false,
+      placeholderSeen: false,
+      extraEnters: 0,
+      nextSubmitCheckMs: 0,
+      submitting: false
+    }
     this.#active = active
     this.#inject(active, typed).catch((err: unknown) => {
       this.#o.log.error({ err, delivery_id: active.d.delivery_id }, 'injection failed')
@@ -260,8 +293,10 @@ export class Deliveries {
     const writer = this.#o.writer
     const drained = await writer.run(async (rawWrite) => {
       // Mark the line the cursor is on once all earlier output is parsed: the echo appears at or after it.
-      await this.#o.screen.settle()
-      a.marker = this.#o.screen.markCursorLine()
+      const screen = this.#o.screen
+      await screen.settle()
+      a.marker = screen.markCursorLine()
+      a.neededBefore = screenShowsNeedleCompact(screen.visibleText(), a.needle)
       // From here on the text may reach the screen: say so durably before the first byte.
       this.#o.facts()?.record(a.d.delivery_id, 'injecting', true)
       const write = (data: string): void => {
@@ -273,7 +308,8 @@ export class Deliveries {
         await sleep(STEER_ESC_DELAY_MS)
       }
       write(bytes)
-      await sleep(INJECT_ENTER_DELAY_MS)
+      await this.#waitTaken(a)
+      await sleep(Math.max(INJECT_ENTER_DELAY_MS, this.#o.submit.pasteSettleMs))
       write('\r')
       if (await writer.drain(PTY_WRITE_DRAIN_TIMEOUT_MS)) return true
       if (writer.closed || this.#closed || this.#active !== a) return false
@@ -286,6 +322,7 @@ export class Deliveries {
     this.#status(a.d, a.requestId, 'delivery_injected', this.#stamp(a.d))
     a.phase = 'verifying'
     a.deadlineMs = Date.now() + a.windowMs
+    a.nextSubmitCheckMs = Date.now() + this.#o.submit.submitCheckMs
     // The echo usually arrives while the text is typed: look once everything so far is parsed,
     // then on every tick that parsed new output.
     await this.#o.screen.settle()
@@ -293,8 +330,60 @@ export class Deliveries {
     if (this.#seenOnScreen(a)) this.#verified(a)
   }
 
+  /** Waits (bounded) until the CLI shows the typed text or its placeholder: then Enter may go. */
+  async #waitTaken(a: Active): Promise<void> {
+    const until = Date.now() + this.#o.submit.takeTimeoutMs
+    while (Date.now() < until && !this.#closed) {
+      await this.#o.screen.settle()
+      const visible = this.#o.screen.visibleText()
+      if (showsPlaceholderFor(visible, a.typedText)) a.placeholderSeen = true
+      if (textTaken(visible, a.typedText)) return
+      await sleep(SUBMIT_POLL_MS)
+    }
+  }
+
+  /**
+   * After a verified delivery: the next one waits until the text left the input row (Enter
+   * pressed again while it has not, bounded by `maxExtraEnters`).
+   */
+  #confirmSubmitted(a: Active, nowMs: number): void {
+    if (a.submitting || nowMs < a.nextSubmitCheckMs || this.#o.screen.parsing) return
+    const pending = stillInInput(this.#o.screen.cursorRowText(), a.typedText)
+    if (!pending || a.extraEnters >= this.#o.submit.maxExtraEnters) return this.#finish(a, true)
+    this.#checkSubmitted(a, nowMs)
+  }
+
+  /** Still in the input row after Enter (a swallowed or early Enter): press Enter again, bounded. */
+  #checkSubmitted(a: Active, nowMs: number): void {
+    const s = this.#o.submit
+    if (a.submitting || a.extraEnters >= s.maxExtraEnters || nowMs < a.nextSubmitCheckMs || this.#o.screen.parsing) return
+    a.nextSubmitCheckMs = nowMs + s.submitCheckMs
+    if (!stillInInput(this.#o.screen.cursorRowText(), a.typedText)) return
+    a.extraEnters++
+    a.submitting = true
+    this.#o.log.info({ delivery_id: a.d.delivery_id, extra_enters: a.extraEnters }, 'text still in the input row after Enter: pressing Enter again')
+    void this.#o.writer
+      .run(async (write) => write('\r'))
+      .finally(() => {
+        a.submitting = false
+      })
+  }
+
+  /**
+   * Evidence that the CLI took the message, strongest first: the relay line after the injection
+   * marker (whitespace collapsed, then compacted: borders, gutters and wraps removed); the relay
+   * line anywhere on the visible screen when it was not there before typing (CLIs that redraw
+   * above the cursor row); a placeholder stating the typed size, seen after typing, together
+   * with the end of the relay line on screen (long pastes whose head scrolled away).
+   */
   #seenOnScreen(a: Active): boolean {
-    return screenShowsNeedle(this.#o.screen.textFrom(a.marker), a.needle)
+    const screen = this.#o.screen
+    const fromMarker = screen.textFrom(a.marker)
+    if (screenShowsNeedle(fromMarker, a.needle) || screenShowsNeedleCompact(fromMarker, a.needle)) return true
+    const visible = screen.visibleText()
+    if (!a.neededBefore && screenShowsNeedleCompact(visible, a.needle)) return true
+    if (!a.placeholderSeen && (showsPlaceholderFor(visible, a.typedText) || showsPlaceholderFor(fromMarker, a.typedText))) a.placeholderSeen = true
+    return a.placeholderSeen && !a.neededBefore && (screenShowsNeedleTail(fromMarker, a.needle) || screenShowsNeedleTail(visible, a.needle))
   }
 
   #verified(a: Active): void {
@@ -303,7 +392,11 @@ export class Deliveries {
     this.#o.flushOutput()
     this.#o.send('delivery_ack', ref, a.requestId)
     this.#status(a.d, a.requestId, 'delivery_verified', { ...ref, verification: 'echo' })
-    this.#finish(a)
+    if (this.#o.submit.maxExtraEnters > 0 && !this.#closed) {
+      a.phase = 'confirming'
+      return
+    }
+    this.#finish(a, true)
   }
 
   #fail(q: Queued, stage: 'queued' | 'injected', reason: string): void {
@@ -322,11 +415,11 @@ export class Deliveries {
     }
   }
 
-  #finish(a: Active): void {
+  #finish(a: Active, verified = false): void {
     a.marker?.dispose()
     this.#active = null
     if (this.#closed) return
-    this.#gapTimer = setTimeout(this.#afterGap, INJECT_GAP_MS)
+    this.#gapTimer = setTimeout(this.#afterGap, verified ? Math.max(INJECT_GAP_MS, this.#o.submit.turnStartMs) : INJECT_GAP_MS)
     this.#gapTimer.unref()
   }
 }

@@ -8,6 +8,7 @@ import type { AutoAnswerRule } from './auto-answer.js'
 import type { InjectionProfile } from './inject.js'
 import type { ReadinessRule } from './readiness.js'
 import type { SpawnFacts } from './profiles/types.js'
+import type { SubmitProfile } from './submit.js'
 import { genericProfile as generic, profileForCommand } from './profiles/index.js'
 
 /** What a profile reads from the rendered screen (the worker's `Screen` satisfies it). */
@@ -30,6 +31,8 @@ export interface CliProfile extends SpawnFacts {
   isBusy(view: ScreenView): boolean
   /** True when the CLI understands bracketed paste (ESC[200~ … ESC[201~) for multi-line text. */
   readonly bracketedPaste: boolean
+  /** How typed text is taken and submitted (submit.ts); absent: GENERIC_SUBMIT. */
+  readonly submit?: SubmitProfile
   /** Dialogs this CLI's child answers by itself (only this CLI's). */
   readonly autoAnswers: readonly AutoAnswerRule[]
 }

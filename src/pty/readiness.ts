@@ -128,10 +128,40 @@ export interface ScreenReadiness {
   ready(rows: readonly string[], cursorRow: string): boolean
   /** A wall the CLI cannot get past by itself, with the reason; null when there is none. */
   blocked?(rows: readonly string[]): string | null
-  /** Output must have been quiet this long before the screen is trusted. */
+  /**
+   * A known dialog on screen (trust, permission, API-key question…), with its text; null when
+   * there is none. Never ready while one is up; at the startup timeout it is reported as
+   * blocked with that text instead of a `timeout` ready.
+   */
+  dialog?(rows: readonly string[]): string | null
+  /** Output must have been quiet this long before the screen is trusted (the prompt's settle time). */
   quietMs: number
   /** Last resort, as for the generic rule. */
   timeoutMs?: number
+}
+
+/** Every visible row blank: the CLI has drawn nothing (yet). */
+export function blankScreen(rows: readonly string[]): boolean {
+  return rows.every((r) => r.trim().length === 0)
+}
+
+const DIALOG_TEXT_MAX_CHARS = 240
+
+/** A dialog's rows as one line for a blocked reason: non-blank rows, whitespace collapsed, bounded. */
+export function dialogText(rows: readonly string[]): string {
+  const text = rows.map((r) => r.trim()).filter((r) => r.length > 0).join(' / ').replace(/\s+/g, ' ')
+  return text.length > DIALOG_TEXT_MAX_CHARS ? `${text.slice(0, DIALOG_TEXT_MAX_CHARS - 1)}…` : text
+}
+
+/**
+ * Why a screen must not be called ready when the startup timeout passes: a blank screen, or a
+ * known dialog still up. null: the timeout may report `ready` (reason `timeout`).
+ */
+export function timeoutBlocker(s: Pick<ScreenReadiness, 'dialog'>, rows: readonly string[]): string | null {
+  if (blankScreen(rows)) return 'not ready: the CLI drew nothing before the startup timeout (blank screen)'
+  const dialog = s.dialog?.(rows) ?? null
+  if (dialog !== null) return `not ready: a dialog is still on screen at the startup timeout: ${dialog}`
+  return null
 }
 
 /**
@@ -142,21 +172,23 @@ export interface ScreenReadiness {
 export function screenReadinessRule(s: ScreenReadiness): ReadinessRule {
   const timeoutMs = s.timeoutMs ?? STARTUP_READY_TIMEOUT_MS
   const quiet = (v: ReadinessView): boolean => v.screenCurrent && v.lastOutputAtMs !== null && v.nowMs - v.lastOutputAtMs >= s.quietMs
+  const timedOut = (v: ReadinessView): boolean => v.nowMs - v.spawnedAtMs >= timeoutMs
   return {
     name: s.name,
     evaluate(v) {
       if (v.startupOutput().includes(READY_MARKER)) return 'marker'
-      if (quiet(v) && s.ready(viewRows(v), v.cursorRowText())) return 'prompt'
-      if (v.nowMs - v.spawnedAtMs >= timeoutMs) return 'timeout'
+      const rows = viewRows(v)
+      if (quiet(v) && s.dialog?.(rows) == null && s.ready(rows, v.cursorRowText())) return 'prompt'
+      if (timedOut(v) && v.screenCurrent && timeoutBlocker(s, rows) === null) return 'timeout'
       return null
     },
-    ...(s.blocked
-      ? {
-          blocked(v: ReadinessView) {
-            return v.screenCurrent ? s.blocked!(viewRows(v)) : null
-          }
-        }
-      : {})
+    blocked(v: ReadinessView) {
+      if (!v.screenCurrent) return null
+      const rows = viewRows(v)
+      const wall = s.blocked?.(rows) ?? null
+      if (wall !== null) return wall
+      return timedOut(v) ? timeoutBlocker(s, rows) : null
+    }
   }
 }
 

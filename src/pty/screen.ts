@@ -117,6 +117,12 @@ export class Screen {
     return out
   }
 
+  /** The visible screen as text (soft-wrapped rows joined), whatever the cursor's position. */
+  visibleText(): string {
+    const b = this.term.buffer.active
+    return renderBufferText(b, b.baseY, b.baseY + this.term.rows)
+  }
+
   /** A marker on the cursor's line (undefined if xterm refuses one). */
   markCursorLine(): IMarker | undefined {
     return this.term.registerMarker(0)

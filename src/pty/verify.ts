@@ -64,3 +64,39 @@ export function screenShowsNeedleHead(screenText: string, needle: string, limits
 export function echoIncompleteReason(deadlineMs: number): string {
   return `echo incomplete: the start of the text was seen on screen, its end not within ${Number((deadlineMs / 1000).toFixed(3))}s (the program stopped reading its terminal?)`
 }
+
+/**
+ * Box drawing and block elements (U+2500–U+259F): borders and gutters CLIs draw around or beside
+ * a message (opencode's `┃`, claude's rules). Removed before matching, on both sides.
+ */
+const BOX_DRAWING = /[\u2500-\u259F]/g
+const ANY_WHITESPACE = /\s+/g
+
+/** `text` without box drawing and without any whitespace: survives borders, gutters, indents and wraps at any point. */
+export function compactText(text: string): string {
+  return text.replace(BOX_DRAWING, '').replace(ANY_WHITESPACE, '')
+}
+
+/**
+ * The needle on the screen as the CLI draws it: like `screenShowsNeedle`, but both sides
+ * compacted (no borders, no whitespace), so a relay line wrapped inside a bordered box, or
+ * hard-wrapped with an indent in the middle of a word, still matches. The same head-then-tail
+ * rule applies to long needles, with the limits counted in compacted characters.
+ */
+export function screenShowsNeedleCompact(screenText: string, needle: string, limits: MatchLimits = DEFAULT_MATCH_LIMITS): boolean {
+  const n = compactText(needle)
+  if (n.length === 0) return false
+  const hay = compactText(screenText)
+  if (n.length <= limits.fullMatchMaxChars) return hay.includes(n)
+  const head = n.slice(0, limits.headChars)
+  const tail = n.slice(n.length - limits.tailChars)
+  const headAt = hay.indexOf(head)
+  return headAt !== -1 && hay.indexOf(tail, headAt + head.length) !== -1
+}
+
+/** The end of the needle (its last `tailChars`, compacted) is on the screen. */
+export function screenShowsNeedleTail(screenText: string, needle: string, limits: MatchLimits = DEFAULT_MATCH_LIMITS): boolean {
+  const n = compactText(needle)
+  if (n.length === 0) return false
+  return compactText(screenText).includes(n.slice(Math.max(0, n.length - limits.tailChars)))
+}

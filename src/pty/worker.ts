@@ -34,6 +34,7 @@ import type { AutoAnswerer } from './auto-answer.js'
 import { ptyAutoAnswerer } from './auto-answer-pty.js'
 import type { InjectionProfile } from './inject.js'
 import { ReadinessTracker } from './readiness.js'
+import { GENERIC_SUBMIT } from './submit.js'
 import { Screen } from './screen.js'
 import { handleControlFrame, type TerminalParts } from './control.js'
 import { StreamBatcher } from './stream.js'
@@ -173,6 +174,7 @@ export class PtyWorker {
       lastOutputAtMs: () => this.#lastOutputAtMs,
       profileBusy: () => this.#profileBusy(),
       bracketedPaste: () => this.#profile.bracketedPaste,
+      submit: this.#profile.submit ?? GENERIC_SUBMIT,
       flushOutput: () => this.#stream?.flush()
     })
     this.#readiness = new ReadinessTracker(this.#profile.readiness, screen, this.#spawnedAtMs)

@@ -30,6 +30,7 @@ export function handleWorkerFrame(rt: BrokerRuntime, handle: WorkerHandle, frame
         kind: 'worker_ready',
         name,
         runtime: frame.payload.runtime,
+        reason: frame.payload.reason ?? null,
         provider: handle.spec.provider ?? null,
         cli: handle.spec.cli,
         model: handle.spec.model ?? null,

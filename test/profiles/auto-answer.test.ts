@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import { AutoAnswerer, type AutoAnswered, type KeyStep } from '../../src/pty/auto-answer.js'
 import { profileFor } from '../../src/pty/profile.js'
 import { ALL_PROFILES } from '../../src/pty/profiles/index.js'
+import { FOLDER_TRUST_MAX_SENDS } from '../../src/pty/profiles/claude.js'
 import { replay, scenarioNames, screenAt, type ScreenState } from './screens.js'
 
 const DOWN = '\x1b[B'
@@ -89,10 +90,19 @@ describe('each dialog is answered by its own rule with its exact keys', () => {
 })
 
 describe('limits', () => {
-  test('once: a folder-trust dialog that stays on screen is answered a single time', async () => {
+  test('retry: a claude folder-trust dialog still up after the answer is answered again, bounded', async () => {
     const h = harness('claude', await screenAt('claude-session', 'folder-trust'))
-    await h.run(0, 10_000)
-    assert.equal(h.writes.length, 1)
+    await h.run(0, 1_000)
+    assert.equal(h.writes.length, 1, 'answered once, then checked again after the retry interval')
+    await h.run(1_050, 60_000)
+    assert.equal(h.answerer.sends('claude.folder_trust'), FOLDER_TRUST_MAX_SENDS)
+  })
+
+  test('a folder-trust dialog that went away after the answer is not answered again', async () => {
+    const h = harness('claude', await screenAt('claude-session', 'folder-trust'))
+    await h.run(0, 200)
+    h.setScreen(await screenAt('claude-session', 'ready'))
+    await h.run(250, 10_000)
     assert.equal(h.answerer.sends('claude.folder_trust'), 1)
   })
 

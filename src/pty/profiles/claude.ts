@@ -1,8 +1,10 @@
 /**
- * Claude Code (`claude`, `claude:*`). Recorded: 2.1.197 (test/fixtures/screens/claude-*).
- * Ready: the welcome banner (`Welcome back` / `Welcome to `) and a bare `❯`/`>` on the cursor
- * row (rejects menus such as `❯ 1. Yes, I trust this folder`). Busy: `esc to interrupt`.
- * Blocked: no connection to Anthropic, the login-method picker, the "use this API key?" question.
+ * Claude Code (`claude`, `claude:*`). Recorded: 2.1.197 and 2.1.332 (test/fixtures/screens/claude-*).
+ * Ready: a bare `❯`/`>` on the cursor row, inside the prompt box (a horizontal rule above and
+ * below: 2.1.332) or under the welcome banner (2.1.197); never while a dialog is up. Busy:
+ * `esc to interrupt`. Blocked: no connection to Anthropic, the login-method picker, the "use this
+ * API key?" question. Menus are answered by the label of the option (the order changed between
+ * releases: 2.1.332 lists `No, exit` first).
  */
 import {
   AUTO_ANSWER_DELAY_MS,
@@ -14,8 +16,10 @@ import {
 } from '../../protocol/constants.js'
 import type { AnswerScreen, AutoAnswerRule } from '../auto-answer.js'
 import type { CliProfile } from '../profile.js'
-import { screenReadinessRule } from '../readiness.js'
+import { dialogText, screenReadinessRule } from '../readiness.js'
 import { hasAll, hasAny, joined, lowerOf } from './match.js'
+import { promptBetweenRules, selectOptionKeys } from './menu.js'
+import { TUI_SUBMIT } from '../submit.js'
 
 const DOWN = '\x1b[B'
 
@@ -38,6 +42,7 @@ const bypassConfirmMenu: AutoAnswerRule = {
   match: (s) => bypassDialog(s) && bypassMenu(s),
   delayMs: BYPASS_CONFIRM_DELAY_MS,
   keys: [DOWN, { pauseMs: BYPASS_CONFIRM_MENU_GAP_MS }, '\r'],
+  keysFor: (s) => selectOptionKeys(s, BYPASS_ACCEPT_LABEL, BYPASS_CONFIRM_MENU_GAP_MS),
   limits: { cooldownMs: BYPASS_CONFIRM_COOLDOWN_MS, maxSends: BYPASS_CONFIRM_MAX_SENDS }
 }
 
@@ -50,16 +55,36 @@ const bypassConfirmYesNo: AutoAnswerRule = {
   limits: { cooldownMs: BYPASS_CONFIRM_COOLDOWN_MS, maxSends: BYPASS_CONFIRM_MAX_SENDS }
 }
 
+/** The folder-trust answer is checked again after this long and retried while the dialog is still up. */
+export const FOLDER_TRUST_RETRY_MS = 1_500
+export const FOLDER_TRUST_MAX_SENDS = 5
+const TRUST_LABEL = 'Yes, I trust this folder'
+const BYPASS_ACCEPT_LABEL = 'Yes, I accept'
+
 const folderTrust: AutoAnswerRule = {
   id: 'claude.folder_trust',
-  answer: 'Yes, I trust this folder',
-  match: (s) => hasAll(s.lower, 'trust', 'folder') && hasAll(s.lower, 'yes', 'trust', 'no,', 'exit'),
+  answer: TRUST_LABEL,
+  match: (s) => hasAll(s.lower, 'trust', 'folder') && s.text.includes(TRUST_LABEL) && hasAll(s.lower, 'no,', 'exit'),
   delayMs: AUTO_ANSWER_DELAY_MS,
   keys: ['\r'],
-  limits: { once: true }
+  keysFor: (s) => selectOptionKeys(s, TRUST_LABEL),
+  limits: { cooldownMs: FOLDER_TRUST_RETRY_MS, maxSends: FOLDER_TRUST_MAX_SENDS }
+}
+
+/** A selection dialog of claude's (trust, bypass confirm, API-key question…): its text, else null. */
+function dialog(rows: readonly string[]): string | null {
+  const text = joined(rows)
+  if (hasAny(text, 'Enter to confirm', 'Do you want to use this API key?', TRUST_LABEL)) return dialogText(rows)
+  return null
 }
 
 const WELCOME = ['Welcome back', 'Welcome to ']
+const PROMPT_GLYPHS = ['❯', '>']
+/**
+ * The turn spinner (2.1.332: `✻ Actualizing…`), drawn before the status line says
+ * `esc to interrupt`; the finished form (`✻ Churned for 2s · done`) has no ellipsis after the word.
+ */
+const SPINNER_ROW = /^\s*[✻✽✶✢✳·*]\s+\S+…/
 
 function blocked(rows: readonly string[]): string | null {
   const text = joined(rows)
@@ -84,13 +109,18 @@ export const claudeProfile: CliProfile = Object.freeze<CliProfile>({
     quietMs: PROFILE_READY_QUIET_MS,
     ready: (rows, cursorRow) => {
       const row = cursorRow.trim()
-      return (row === '❯' || row === '>') && hasAny(joined(rows), ...WELCOME)
+      return (row === '❯' || row === '>') && (promptBetweenRules(rows, PROMPT_GLYPHS) || hasAny(joined(rows), ...WELCOME))
     },
+    dialog,
     blocked
   }),
   injection: Object.freeze({ reminder: 'full' }),
-  isBusy: (view) => lowerOf(view.visibleRows()).includes('esc to interrupt'),
+  isBusy: (view) => {
+    const rows = view.visibleRows()
+    return lowerOf(rows).includes('esc to interrupt') || rows.some((r) => SPINNER_ROW.test(r))
+  },
   bracketedPaste: true,
+  submit: TUI_SUBMIT,
   bypassArgs: (args: readonly string[]) => (args.some((a) => a.includes('dangerously-skip-permissions')) ? [] : ['--dangerously-skip-permissions']),
   mcp: 'claude',
   autoAnswers: [bypassConfirmMenu, bypassConfirmYesNo, folderTrust]

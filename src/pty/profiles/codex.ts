@@ -8,6 +8,7 @@ import type { AutoAnswerRule } from '../auto-answer.js'
 import type { CliProfile } from '../profile.js'
 import { screenReadinessRule } from '../readiness.js'
 import { hasAll, hasAny, joined, lowerOf } from './match.js'
+import { TUI_SUBMIT } from '../submit.js'
 
 const modelUpgrade: AutoAnswerRule = {
   id: 'codex.model_upgrade',
@@ -49,6 +50,7 @@ export const codexProfile: CliProfile = Object.freeze<CliProfile>({
     return lower.includes('esc to interrupt') || lower.includes('esc cancel')
   },
   bracketedPaste: true,
+  submit: TUI_SUBMIT,
   bypassArgs: (args: readonly string[]) =>
     args.some((a) => a.includes('dangerously-bypass') || a.includes('full-auto')) ? [] : ['--dangerously-bypass-approvals-and-sandbox'],
   mcp: 'codex',

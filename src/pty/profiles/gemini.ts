@@ -14,6 +14,14 @@ import type { AutoAnswerRule } from '../auto-answer.js'
 import type { CliProfile } from '../profile.js'
 import { screenReadinessRule } from '../readiness.js'
 import { hasAny, joined, lowerOf } from './match.js'
+import { TUI_SUBMIT, type SubmitProfile } from '../submit.js'
+
+/**
+ * gemini turns an Enter that arrives within ~40 ms after it handled a paste into a newline
+ * (0.61.0, measured): Enter waits this long after the placeholder is drawn.
+ */
+export const GEMINI_PASTE_SETTLE_MS = 150
+const GEMINI_SUBMIT: SubmitProfile = Object.freeze({ ...TUI_SUBMIT, pasteSettleMs: GEMINI_PASTE_SETTLE_MS })
 
 const actionRequired: AutoAnswerRule = {
   id: 'gemini.action_required',
@@ -66,6 +74,7 @@ export const geminiProfile: CliProfile = Object.freeze<CliProfile>({
   injection: Object.freeze({ reminder: 'full' }),
   isBusy: (view) => lowerOf(view.visibleRows()).includes('esc to cancel'),
   bracketedPaste: true,
+  submit: GEMINI_SUBMIT,
   bypassArgs: (args: readonly string[]) => (args.includes('--yolo') || args.includes('-y') ? [] : ['--yolo']),
   mcp: 'gemini',
   autoAnswers: [actionRequired, trustMenu, untrustedBanner]

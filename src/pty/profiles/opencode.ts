@@ -9,6 +9,7 @@ import type { CliProfile } from '../profile.js'
 import { screenReadinessRule } from '../readiness.js'
 import { executeDialogRule } from './execute.js'
 import { compact, joined } from './match.js'
+import { TUI_SUBMIT } from '../submit.js'
 
 const PROGRESS_BAR = /^\s*[⬝■]{6,}/
 
@@ -26,6 +27,7 @@ export const opencodeProfile: CliProfile = Object.freeze<CliProfile>({
     return c.includes('escinterrupt') || c.includes('esctointerrupt') || rows.some((r) => PROGRESS_BAR.test(r))
   },
   bracketedPaste: true,
+  submit: TUI_SUBMIT,
   bypassArgs: () => [],
   mcp: 'opencode',
   autoAnswers: [executeDialogRule('opencode')]

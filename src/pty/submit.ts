@@ -1,0 +1,116 @@
+/**
+ * Submission that is confirmed, not assumed (docs/clis.md "Typing and submitting"): after the
+ * text is typed, Enter goes out once the CLI has TAKEN it (its paste placeholder, or the end of
+ * the text, is on screen) plus a per-CLI pause; afterwards the input row is checked and Enter is
+ * pressed again (bounded) while the text or its placeholder still sits there.
+ *
+ * Paste placeholders are also evidence for verification: a placeholder whose stated size matches
+ * what was typed, together with the end of the message seen on screen.
+ */
+import { compactText } from './verify.js'
+
+/** Per-CLI timings of typing and submitting. */
+export interface SubmitProfile {
+  /** Pause between the CLI taking the text and Enter (gemini turns an early Enter into a newline). */
+  readonly pasteSettleMs: number
+  /** Longest wait for the CLI to show the typed text or its placeholder before Enter goes anyway. */
+  readonly takeTimeoutMs: number
+  /** After Enter, look this long later whether the input row still holds the text. */
+  readonly submitCheckMs: number
+  /** Extra Enters at most, one per check, while the text still sits in the input row. */
+  readonly maxExtraEnters: number
+  /** After a verified delivery, wait this long before the next (the CLI gets to show it is busy). */
+  readonly turnStartMs: number
+}
+
+export const SUBMIT_POLL_MS = 15
+
+/** Generic CLIs (shells, `cat`, the fixtures): Enter after a short pause, no confirmation. */
+export const GENERIC_SUBMIT: SubmitProfile = Object.freeze({
+  pasteSettleMs: 50,
+  takeTimeoutMs: 0,
+  submitCheckMs: 0,
+  maxExtraEnters: 0,
+  turnStartMs: 10
+})
+
+/** The agent CLIs with a TUI composer (claude, codex, gemini, opencode), as measured (docs/clis.md). */
+export const TUI_SUBMIT: SubmitProfile = Object.freeze({
+  pasteSettleMs: 50,
+  takeTimeoutMs: 2_000,
+  submitCheckMs: 800,
+  maxExtraEnters: 2,
+  turnStartMs: 600
+})
+
+export type PlaceholderKind = 'extra_lines' | 'lines' | 'chars'
+
+export interface Placeholder {
+  kind: PlaceholderKind
+  n: number
+  text: string
+}
+
+const PLACEHOLDERS: readonly [RegExp, PlaceholderKind][] = [
+  // claude: `[Pasted text #1 +10 lines]` (lines after the first)
+  [/\[Pasted text #\d+ \+(\d+) lines?\]/gi, 'extra_lines'],
+  // codex: `[Pasted Content 3836 chars]`
+  [/\[Pasted Content (\d+) chars?\]/gi, 'chars'],
+  // gemini: `[Pasted Text: 11 lines]`
+  [/\[Pasted Text: (\d+) lines?\]/gi, 'lines'],
+  // opencode and others: `[Pasted ~11 lines]`, `[Pasted 11 lines]`, `[pasted 3000 characters]`
+  [/\[Pasted ~?(\d+) lines?\]/gi, 'lines'],
+  [/\[Pasted ~?(\d+) char(?:acter)?s?\]/gi, 'chars']
+]
+
+/** Every paste placeholder in `text`. */
+export function placeholdersIn(text: string): Placeholder[] {
+  const out: Placeholder[] = []
+  for (const [re, kind] of PLACEHOLDERS) {
+    for (const m of text.matchAll(re)) out.push({ kind, n: Number(m[1]), text: m[0] })
+  }
+  return out
+}
+
+/** Does the placeholder state the size of `typed`? (lines: with or without the first; chars: UTF-16 units or code points) */
+export function placeholderFits(p: Placeholder, typed: string): boolean {
+  const lines = typed.split('\n').length
+  switch (p.kind) {
+    case 'extra_lines':
+      return p.n === lines - 1
+    case 'lines':
+      return p.n === lines
+    case 'chars':
+      return p.n === typed.length || p.n === [...typed].length
+  }
+}
+
+/** A placeholder for `typed` is in `text`. */
+export function showsPlaceholderFor(text: string, typed: string): boolean {
+  return placeholdersIn(text).some((p) => placeholderFits(p, typed))
+}
+
+/** Characters of the end of the typed text that must be seen to count it as taken / still pending. */
+export const TYPED_TAIL_CHARS = 24
+
+/** The end of `typed`, compacted (no whitespace, no box drawing). */
+export function typedTail(typed: string): string {
+  const c = compactText(typed)
+  return c.slice(Math.max(0, c.length - TYPED_TAIL_CHARS))
+}
+
+/** The CLI has taken the typed text: its placeholder or its end is on the screen. */
+export function textTaken(screenText: string, typed: string): boolean {
+  if (showsPlaceholderFor(screenText, typed)) return true
+  const tail = typedTail(typed)
+  return tail.length > 0 && compactText(screenText).includes(tail)
+}
+
+/** The input row (the cursor's row) still holds the typed text or its placeholder: not submitted yet. */
+export function stillInInput(cursorRow: string, typed: string): boolean {
+  if (showsPlaceholderFor(cursorRow, typed)) return true
+  const tail = typedTail(typed)
+  const row = compactText(cursorRow)
+  // The cursor row holds the last part of the text: its tail ends the row (a wrapped input's last row).
+  return tail.length > 0 && row.length > 0 && (row.endsWith(tail) || (tail.endsWith(row) && row.length >= Math.min(8, tail.length)))
+}

@@ -1,0 +1,264 @@
+/**
+ * The per-CLI checks of `npm run test:clis` (run.ts), through the broker's API and /ws events,
+ * with what the fake model received as the other witness. Not a test file.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ECHO_CLI, type BrokerEventJson, type EventLog, type TestBroker } from '../e2e/harness.js'
+import { SLOW_REPLY_MS, type FakeModels } from './fake-models.js'
+import { configure, type CliPin } from './setups.js'
+
+export interface CheckResult {
+  check: string
+  /** null: not applicable to this CLI. */
+  ok: boolean | null
+  detail: string
+}
+
+export interface Ctx {
+  broker: TestBroker
+  events: EventLog
+  models: FakeModels
+}
+
+const READY_WAIT_MS = 90_000
+const OUTCOME_WAIT_MS = 60_000
+const RECEIVED_WAIT_MS = 20_000
+/** After the first sighting, how long to keep watching for a second copy reaching the model. */
+const DUPLICATE_WATCH_MS = 2_000
+const TOOL_WAIT_MS = 90_000
+const WALL_WAIT_MS = 40_000
+const RELEASE_SETTLE_MS = 1_500
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+
+/** A directory holding an executable named like the CLI (so the broker picks its profile) that sets `env` and runs `bin`. */
+function wrapper(cli: string, bin: string, env: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), `clis-${cli}-bin-`))
+  const path = join(dir, cli)
+  const exports = Object.entries(env).map(([k, v]) => `export ${k}='${v.replace(/'/g, "'\\''")}'`)
+  writeFileSync(path, ['#!/bin/sh', ...exports, `exec '${bin}' "$@"`, ''].join('\n'))
+  chmodSync(path, 0o755)
+  return path
+}
+
+/** Pids of processes whose environment names agent `name` (the CLI, its MCP servers, their children). */
+export function agentPids(name: string): number[] {
+  const needle = `RELAY_AGENT_NAME=${name}\0`
+  const out: number[] = []
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      if ((readFileSync(`/proc/${d}/environ`, 'latin1') + '\0').includes(needle)) out.push(Number(d))
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out
+}
+
+interface Outcome {
+  kind: 'verified' | 'failed' | 'timeout'
+  reason: string
+  ms: number
+  injectedAtMs: number | null
+}
+
+export class CliRun {
+  readonly #ctx: Ctx
+  readonly tag: string
+  constructor(ctx: Ctx, tag: string) {
+    this.#ctx = ctx
+    this.tag = tag
+  }
+
+  async send(to: string, text: string): Promise<string> {
+    const res = await this.#ctx.broker.api('POST', '/api/send', { to, text, from: 'boss' })
+    if (res.status !== 200) throw new Error(`send failed: ${res.status} ${res.text}`)
+    return res.body.deliveries[0].delivery_id as string
+  }
+
+  async outcome(id: string, sentAtMs: number, waitMs = OUTCOME_WAIT_MS): Promise<Outcome> {
+    const ev = this.#ctx.events
+    try {
+      const e = await ev.waitFor((x) => (x.kind === 'delivery_verified' || x.kind === 'delivery_failed' || x.kind === 'delivery_dead_lettered') && x.delivery_id === id, waitMs, `outcome of ${id}`)
+      const inj = ev.all.find((x) => x.kind === 'delivery_injected' && x.delivery_id === id)
+      return {
+        kind: e.kind === 'delivery_verified' ? 'verified' : 'failed',
+        reason: String(e.reason ?? ''),
+        ms: Date.now() - sentAtMs,
+        injectedAtMs: inj ? Number(inj.timestamp ?? Date.now()) : null
+      }
+    } catch {
+      return { kind: 'timeout', reason: `no outcome within ${secs(waitMs)}`, ms: waitMs, injectedAtMs: null }
+    }
+  }
+
+  /** How many agent turns carried `marker`, once they stopped coming. */
+  async received(marker: string): Promise<number> {
+    const deadline = Date.now() + RECEIVED_WAIT_MS
+    while (this.#ctx.models.received(marker).length === 0 && Date.now() < deadline) await sleep(100)
+    if (this.#ctx.models.received(marker).length > 0) await sleep(DUPLICATE_WATCH_MS)
+    return this.#ctx.models.received(marker).length
+  }
+
+  async screen(name: string): Promise<string> {
+    const res = await this.#ctx.broker.api('GET', `/api/spawned/${name}/snapshot?format=plain`)
+    return typeof res.body?.screen === 'string' ? res.body.screen : res.text
+  }
+
+  /** Sends `text` (which contains `marker`) and reports verified + received once. */
+  async message(check: string, to: string, text: string, marker: string): Promise<CheckResult> {
+    const t0 = Date.now()
+    const id = await this.send(to, text)
+    const o = await this.outcome(id, t0)
+    const n = await this.received(marker)
+    const ok = o.kind === 'verified' && n === 1
+    if (!ok) process.stderr.write(`--- ${check} screen of ${to}:\n${await this.screen(to)}\n`)
+    return { check, ok, detail: `${o.kind}${o.reason ? ` (${o.reason})` : ''} in ${o.ms} ms; model received it ${n}×` }
+  }
+}
+
+const rand = (): string => Math.random().toString(36).slice(2, 8)
+
+/** Every check for one CLI; never throws (a broken step is a failed row). */
+export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckResult[]> {
+  const results: CheckResult[] = []
+  const tag = pin.name
+  const run = new CliRun(ctx, tag)
+  const root = mkdtempSync(join(tmpdir(), `clis-${tag}-`))
+  const cwd = join(root, 'project')
+  mkdirSync(cwd)
+  const env = configure(pin.name, join(root, 'home'), ctx.models.url, false)
+  const cli = wrapper(pin.name, bin, env)
+  const agent = `${tag}-a`
+  const peer = `${tag}-peer`
+  const step = async (check: string, fn: () => Promise<CheckResult>): Promise<void> => {
+    try {
+      const r = await fn()
+      results.push(r)
+      process.stderr.write(`${r.ok === null ? 'n/a ' : r.ok ? 'pass' : 'FAIL'} ${check}: ${r.detail}\n`)
+    } catch (err) {
+      results.push({ check, ok: false, detail: `error: ${(err as Error).message}` })
+      process.stderr.write(`FAIL ${check}: ${(err as Error).message}\n`)
+    }
+  }
+
+  await ctx.broker.spawnAgent(peer, ECHO_CLI)
+  let ready = false
+  await step('ready from the prompt', async () => {
+    const t0 = Date.now()
+    await ctx.broker.spawnAgent(agent, cli, { cwd })
+    const e = await ctx.events
+      .waitFor((x) => (x.kind === 'worker_ready' || x.kind === 'agent_exited' || x.kind === 'agent_permanently_dead') && x.name === agent, READY_WAIT_MS, 'ready')
+      .catch(() => null)
+    const answered = ctx.events.of('agent_auto_answered', agent).map((x) => x.rule)
+    const blocked = ctx.events.of('agent_blocked', agent).map((x) => x.reason)
+    const extra = `${answered.length ? `; answered ${answered.join(', ')}` : ''}${blocked.length ? `; blocked ${blocked.join(' / ')}` : ''}`
+    if (!e || e.kind !== 'worker_ready') {
+      process.stderr.write(`--- screen of ${agent}:\n${await run.screen(agent)}\n`)
+      return { check: 'ready from the prompt', ok: false, detail: `${e ? e.kind : 'not ready'} after ${secs(Date.now() - t0)}${extra}` }
+    }
+    ready = true
+    return { check: 'ready from the prompt', ok: e.reason === 'prompt', detail: `reason ${String(e.reason)} after ${secs(Date.now() - t0)}${extra}` }
+  })
+  if (!ready) return finish()
+
+  const m1 = `DM1${rand()}`
+  await step('DM verified, received once', () => run.message('DM verified, received once', agent, `please answer ${m1}`, m1))
+
+  await step('relay MCP tools offered', async () => {
+    const turn = ctx.models.received(m1)[0]
+    const tools = turn?.tools.filter((t) => /message_dm_send/.test(t)) ?? []
+    return { check: 'relay MCP tools offered', ok: tools.length > 0, detail: tools.length ? tools.join(', ') : `not among ${turn?.tools.length ?? 0} tools` }
+  })
+
+  await step('busy hold', async () => {
+    const slow = `SLOW${rand()}`
+    const hold = `HOLD${rand()}`
+    const t0 = Date.now()
+    const slowId = await run.send(agent, `take your time ${slow}`)
+    const deadline = Date.now() + OUTCOME_WAIT_MS
+    while (ctx.models.received(slow).length === 0 && Date.now() < deadline) await sleep(50)
+    const askedAt = ctx.models.received(slow)[0]?.atMs
+    if (askedAt === undefined) return { check: 'busy hold', ok: false, detail: `the slow turn never reached the model (${(await run.outcome(slowId, t0, 1)).kind})` }
+    const t1 = Date.now()
+    const holdId = await run.send(agent, `after that ${hold}`)
+    const [slowOut, holdOut] = await Promise.all([run.outcome(slowId, t0), run.outcome(holdId, t1)])
+    const n = await run.received(hold)
+    const heldMs = holdOut.injectedAtMs === null ? null : holdOut.injectedAtMs - askedAt
+    const ok = slowOut.kind === 'verified' && holdOut.kind === 'verified' && n === 1 && heldMs !== null && heldMs >= SLOW_REPLY_MS
+    return {
+      check: 'busy hold',
+      ok,
+      detail: `typed ${heldMs === null ? 'never' : `${secs(heldMs)} after the busy turn began (turn lasts ${secs(SLOW_REPLY_MS)})`}; ${holdOut.kind}${holdOut.reason ? ` (${holdOut.reason})` : ''}; received ${n}×`
+    }
+  })
+
+  await step('MCP tool call → verified DM to another agent', async () => {
+    const m = `TOOL${rand()}`
+    const before = ctx.events.all.length
+    const t0 = Date.now()
+    await run.send(agent, `TOOLCALL to=${peer} text=${m}`)
+    const verified = await ctx.events
+      .waitFor((x: BrokerEventJson) => x.kind === 'delivery_verified' && x.name === peer && ctx.events.all.indexOf(x) >= before, TOOL_WAIT_MS, 'peer delivery')
+      .catch(() => null)
+    const toolDone = ctx.models.recorded.some((r) => r.toolResult && r.atMs >= t0)
+    if (!verified) process.stderr.write(`--- screen of ${agent}:\n${await run.screen(agent)}\n`)
+    return {
+      check: 'MCP tool call → verified DM to another agent',
+      ok: verified !== null && toolDone,
+      detail: `${verified ? `peer delivery verified after ${secs(Date.now() - t0)}` : 'no verified delivery to the peer'}; tool result ${toolDone ? 'returned to the model' : 'never returned'}`
+    }
+  })
+
+  const m3 = `TRI${rand()}`
+  await step('3-line message', () => run.message('3-line message', agent, `first line ${m3}\nsecond line\nthird line END${m3}`, `END${m3}`))
+
+  const mL = `LONG${rand()}`
+  const words: string[] = []
+  let n = 0
+  while (words.join(' ').length < 3000) words.push(`word${n++}`)
+  await step('3000-character message', () => run.message('3000-character message', agent, `${mL} ${words.join(' ')} END${mL}`, `END${mL}`))
+
+  await step('login wall → blocked', async () => {
+    const wallEnv = configure(pin.name, join(root, 'wall-home'), ctx.models.url, true)
+    const wallCli = wrapper(pin.name, bin, wallEnv)
+    const wall = `${tag}-wall`
+    const wallCwd = join(root, 'wall-project')
+    mkdirSync(wallCwd)
+    await ctx.broker.spawnAgent(wall, wallCli, { cwd: wallCwd, restart_policy: { enabled: false } })
+    const e = await ctx.events
+      .waitFor((x) => (x.kind === 'agent_blocked' || x.kind === 'worker_ready' || x.kind === 'agent_exited') && x.name === wall, WALL_WAIT_MS, 'blocked')
+      .catch(() => null)
+    const view = await ctx.broker.api('GET', '/api/spawned')
+    const state = (view.body?.agents ?? []).find((a: any) => a.name === wall)
+    if (!e || e.kind !== 'agent_blocked') process.stderr.write(`--- screen of ${wall}:\n${await run.screen(wall)}\n`)
+    await ctx.broker.api('DELETE', `/api/spawned/${wall}`)
+    if (pin.name === 'opencode' && (!e || e.kind === 'worker_ready')) {
+      return { check: 'login wall → blocked', ok: null, detail: 'opencode shows no login wall (it starts with its own free provider)' }
+    }
+    return {
+      check: 'login wall → blocked',
+      ok: e?.kind === 'agent_blocked' && state?.current_state === 'blocked',
+      detail: e ? `${e.kind}${e.reason ? `: ${String(e.reason)}` : ''}; /api/spawned says ${String(state?.current_state)}` : 'nothing within the wait'
+    }
+  })
+
+  await step('release leaves nothing', async () => {
+    const before = agentPids(agent)
+    const res = await ctx.broker.api('DELETE', `/api/spawned/${agent}`)
+    await sleep(RELEASE_SETTLE_MS)
+    const left = agentPids(agent)
+    return { check: 'release leaves nothing', ok: res.status === 200 && before.length > 0 && left.length === 0, detail: `${before.length} processes before, ${left.length} after (HTTP ${res.status})` }
+  })
+  return finish()
+
+  async function finish(): Promise<CheckResult[]> {
+    await ctx.broker.api('DELETE', `/api/spawned/${peer}`)
+    await ctx.broker.api('DELETE', `/api/spawned/${agent}`)
+    return results
+  }
+}
