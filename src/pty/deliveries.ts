@@ -104,6 +104,7 @@ interface Active extends Queued {
   windowMs: number
   /** When typing began (epoch ms): the slow-reader deadline counts from here. */
   startedAtMs: number
+  injectedAtMs: number
   /** The needle was on the visible screen before typing: only text after the marker counts then. */
   neededBefore: boolean
   /** A paste placeholder stating the typed size was seen after typing. */
@@ -113,6 +114,11 @@ interface Active extends Queued {
   nextSubmitCheckMs: number
   submitting: boolean
 }
+
+/** A message still sitting in the CLI's input row is looked for up to this many verify windows. */
+export const VERIFY_PENDING_EXTEND_FACTOR = 3
+/** …checking again this often. */
+export const VERIFY_PENDING_STEP_MS = 500
 
 export class Deliveries {
   readonly #o: DeliveriesOptions
@@ -196,7 +202,15 @@ export class Deliveries {
     // The program drew the start of the text and not yet its end: it is still reading (slowly).
     const started = screenShowsNeedleHead(this.#o.screen.textFrom(a.marker), a.needle)
     if (started && nowMs < a.startedAtMs + PTY_SLOW_DRAIN_DEADLINE_MS) return
-    this.#fail(a, 'injected', started ? echoIncompleteReason(PTY_SLOW_DRAIN_DEADLINE_MS) : echoTimeoutReason(a.windowMs))
+    // The CLI visibly took the text (it still sits in its input row) but is slow to submit it:
+    // keep looking, bounded, rather than fail a message the CLI has.
+    const pending = stillInInput(this.#o.screen.cursorRowText(), a.typedText)
+    if (pending && nowMs < a.injectedAtMs + a.windowMs * VERIFY_PENDING_EXTEND_FACTOR) {
+      a.deadlineMs = nowMs + VERIFY_PENDING_STEP_MS
+      return
+    }
+    if (started) return this.#fail(a, 'injected', echoIncompleteReason(PTY_SLOW_DRAIN_DEADLINE_MS))
+    this.#fail(a, 'injected', pending ? `${echoTimeoutReason(a.windowMs * VERIFY_PENDING_EXTEND_FACTOR)}: the text is still in the CLI's input row, not submitted` : echoTimeoutReason(a.windowMs))
   }
 
   /**
@@ -274,6 +288,7 @@ export class Deliveries {
       deadlineMs: 0,
       windowMs,
       startedAtMs: Date.now(),
+      injectedAtMs: 0,
       neededBefore: false,
       placeholderSeen: false,
       extraEnters: 0,
@@ -321,7 +336,8 @@ export class Deliveries {
     if (!drained) return this.#fail(a, 'injected', slowDrainReason(writer.pendingBytes()))
     this.#status(a.d, a.requestId, 'delivery_injected', this.#stamp(a.d))
     a.phase = 'verifying'
-    a.deadlineMs = Date.now() + a.windowMs
+    a.injectedAtMs = Date.now()
+    a.deadlineMs = a.injectedAtMs + a.windowMs
     a.nextSubmitCheckMs = Date.now() + this.#o.submit.submitCheckMs
     // The echo usually arrives while the text is typed: look once everything so far is parsed,
     // then on every tick that parsed new output.

@@ -134,8 +134,11 @@ export interface ScreenReadiness {
    * blocked with that text instead of a `timeout` ready.
    */
   dialog?(rows: readonly string[]): string | null
-  /** Output must have been quiet this long before the screen is trusted (the prompt's settle time). */
-  quietMs: number
+  /**
+   * Output must have been quiet this long before the screen is trusted (the prompt's settle
+   * time); a function when it depends on what the screen shows.
+   */
+  quietMs: number | ((rows: readonly string[]) => number)
   /** Last resort, as for the generic rule. */
   timeoutMs?: number
 }
@@ -171,14 +174,16 @@ export function timeoutBlocker(s: Pick<ScreenReadiness, 'dialog'>, rows: readonl
  */
 export function screenReadinessRule(s: ScreenReadiness): ReadinessRule {
   const timeoutMs = s.timeoutMs ?? STARTUP_READY_TIMEOUT_MS
-  const quiet = (v: ReadinessView): boolean => v.screenCurrent && v.lastOutputAtMs !== null && v.nowMs - v.lastOutputAtMs >= s.quietMs
+  const quietFor = (rows: readonly string[]): number => (typeof s.quietMs === 'number' ? s.quietMs : s.quietMs(rows))
+  const quiet = (v: ReadinessView, rows: readonly string[]): boolean =>
+    v.screenCurrent && v.lastOutputAtMs !== null && v.nowMs - v.lastOutputAtMs >= quietFor(rows)
   const timedOut = (v: ReadinessView): boolean => v.nowMs - v.spawnedAtMs >= timeoutMs
   return {
     name: s.name,
     evaluate(v) {
       if (v.startupOutput().includes(READY_MARKER)) return 'marker'
       const rows = viewRows(v)
-      if (quiet(v) && s.dialog?.(rows) == null && s.ready(rows, v.cursorRowText())) return 'prompt'
+      if (quiet(v, rows) && s.dialog?.(rows) == null && s.ready(rows, v.cursorRowText())) return 'prompt'
       if (timedOut(v) && v.screenCurrent && timeoutBlocker(s, rows) === null) return 'timeout'
       return null
     },

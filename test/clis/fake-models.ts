@@ -30,6 +30,8 @@ export interface Recorded {
   /** The newest user text (empty when the newest input is a tool result). */
   userText: string
   toolResult: boolean
+  /** The tool result's text, when the newest input is one. */
+  resultText: string
   tools: string[]
   atMs: number
 }
@@ -38,16 +40,30 @@ interface Turn {
   userText: string
   toolResult: boolean
   tools: string[]
+  /** The tool whose result is the newest input (null when it is not a tool result). */
+  lastTool?: string | null
+  /** The text of that tool result. */
+  resultText?: string
+  /** The newest user text anywhere in the history (what a tool-calling turn was asked). */
+  askedText?: string
 }
 
-type Reply = { kind: 'text'; text: string } | { kind: 'tool'; name: string; args: Record<string, string> }
+type Reply = { kind: 'text'; text: string } | { kind: 'tool'; name: string; args: Record<string, unknown> }
+
+const DM_TOOL = /message[_.]?dm[_.]?send$/
+const TOOL_SEARCH = 'ToolSearch'
 
 function decide(t: Turn): Reply {
-  if (t.toolResult) return { kind: 'text', text: TOOL_DONE }
-  const m = TOOL_RE.exec(t.userText)
-  if (m) {
-    const name = t.tools.find((n) => /message[_.]?dm[_.]?send$/.test(n)) ?? 'mcp__relaycast__message_dm_send'
-    return { kind: 'tool', name, args: { to: m[1]!, text: m[2]! } }
+  const asked = TOOL_RE.exec(t.toolResult ? (t.askedText ?? '') : t.userText)
+  if (t.toolResult) {
+    // claude defers MCP tools: after ToolSearch loaded the schema, call the tool itself.
+    if (t.lastTool === TOOL_SEARCH && asked) return { kind: 'tool', name: 'mcp__relaycast__message_dm_send', args: { to: asked[1]!, text: asked[2]! } }
+    return { kind: 'text', text: TOOL_DONE }
+  }
+  if (asked) {
+    const name = t.tools.find((n) => DM_TOOL.test(n))
+    if (!name && t.tools.includes(TOOL_SEARCH)) return { kind: 'tool', name: TOOL_SEARCH, args: { query: 'select:mcp__relaycast__message_dm_send', max_results: 5 } }
+    return { kind: 'tool', name: name ?? 'mcp__relaycast__message_dm_send', args: { to: asked[1]!, text: asked[2]! } }
   }
   return { kind: 'text', text: 'PONG' }
 }
@@ -70,17 +86,32 @@ function anthropicTurn(body: any): Turn {
   const msgs: any[] = (body.messages ?? []).filter((m: any) => m?.role === 'user' || m?.role === 'assistant')
   const last = msgs.at(-1)
   const content = Array.isArray(last?.content) ? last.content : []
-  const toolResult = content.some((c: any) => c?.type === 'tool_result')
-  return { userText: toolResult ? '' : textOf(last?.content), toolResult, tools: (body.tools ?? []).map((t: any) => String(t.name)) }
+  const result = content.find((c: any) => c?.type === 'tool_result')
+  const prev: any[] = Array.isArray(msgs.at(-2)?.content) ? msgs.at(-2).content : []
+  const lastTool = result ? (prev.find((c: any) => c?.type === 'tool_use' && c.id === result.tool_use_id)?.name ?? null) : null
+  const askedText = [...msgs].reverse().map((m) => (m.role === 'user' ? textOf(m.content) : '')).find((t) => TOOL_RE.test(t)) ?? ''
+  return {
+    userText: result ? '' : textOf(last?.content),
+    toolResult: result !== undefined,
+    tools: (body.tools ?? []).map((t: any) => String(t.name)),
+    lastTool,
+    resultText: result ? textOf(result.content) : '',
+    askedText
+  }
 }
 
 function responsesTools(tools: any[]): string[] {
   const out: string[] = []
   for (const t of tools ?? []) {
     if (typeof t?.name === 'string') out.push(t.name)
-    if (Array.isArray(t?.tools)) for (const inner of t.tools) if (typeof inner?.name === 'string') out.push(`${t.name ?? ''}${inner.name}`)
+    // codex 0.171 groups MCP tools: {type: 'namespace', name: 'mcp__relaycast', tools: [{name: 'message_dm_send'}]}
+    if (Array.isArray(t?.tools)) for (const inner of t.tools) if (typeof inner?.name === 'string') out.push(`${t.name ?? ''}/${inner.name}`)
   }
   return out
+}
+
+function askedIn(texts: string[]): string {
+  return [...texts].reverse().find((t) => TOOL_RE.test(t)) ?? ''
 }
 
 function responsesTurn(body: any): Turn {
@@ -92,24 +123,48 @@ function responsesTurn(body: any): Turn {
     const lastUser = [...input].reverse().find((i) => i?.role === 'user')
     userText = textOf(lastUser?.content)
   }
-  return { userText, toolResult, tools: responsesTools(body.tools) }
+  const call = toolResult ? input.find((i) => i?.call_id === last.call_id && i?.type !== last.type) : null
+  const output = toolResult ? (typeof last.output === 'string' ? last.output : JSON.stringify(last.output)) : ''
+  return {
+    userText,
+    toolResult,
+    tools: responsesTools(body.tools),
+    lastTool: call?.name ?? null,
+    resultText: output,
+    askedText: askedIn(input.filter((i) => i?.role === 'user').map((i) => textOf(i.content)))
+  }
 }
 
 function geminiTurn(body: any): Turn {
   const contents: any[] = body.contents ?? []
   const last = contents.at(-1)
   const parts: any[] = last?.parts ?? []
-  const toolResult = parts.some((p) => p?.functionResponse)
+  const response = parts.find((p) => p?.functionResponse)?.functionResponse
   const tools: string[] = []
   for (const t of body.tools ?? []) for (const f of t.functionDeclarations ?? []) tools.push(String(f.name))
-  return { userText: toolResult ? '' : parts.map((p) => p?.text ?? '').join('\n'), toolResult, tools }
+  return {
+    userText: response ? '' : parts.map((p) => p?.text ?? '').join('\n'),
+    toolResult: response !== undefined,
+    tools,
+    lastTool: response?.name ?? null,
+    resultText: response ? JSON.stringify(response.response ?? {}) : '',
+    askedText: askedIn(contents.filter((c) => c?.role === 'user').map((c) => (c.parts ?? []).map((p: any) => p?.text ?? '').join('\n')))
+  }
 }
 
 function chatTurn(body: any): Turn {
   const msgs: any[] = body.messages ?? []
   const last = msgs.at(-1)
   const toolResult = last?.role === 'tool'
-  return { userText: toolResult ? '' : textOf(last?.content), toolResult, tools: (body.tools ?? []).map((t: any) => String(t.function?.name ?? t.name)) }
+  const call = toolResult ? msgs.flatMap((m) => m?.tool_calls ?? []).find((c: any) => c?.id === last.tool_call_id) : null
+  return {
+    userText: toolResult ? '' : textOf(last?.content),
+    toolResult,
+    tools: (body.tools ?? []).map((t: any) => String(t.function?.name ?? t.name)),
+    lastTool: call?.function?.name ?? null,
+    resultText: toolResult ? textOf(last.content) : '',
+    askedText: askedIn(msgs.filter((m) => m?.role === 'user').map((m) => textOf(m.content)))
+  }
 }
 
 // ---- response writers per API ---------------------------------------------------------------
@@ -169,15 +224,14 @@ function responsesReply(body: any, reply: Reply, res: ServerResponse): void {
     send('response.output_text.done', { type: 'response.output_text.done', item_id: itemId, output_index: 0, content_index: 0, text: reply.text })
     send('response.content_part.done', { type: 'response.content_part.done', item_id: itemId, output_index: 0, content_index: 0, part: item.content[0] })
   } else {
-    // codex offers MCP tools either flat (`mcp__relaycast__message_dm_send`) or in a namespace.
-    const ns = /^(mcp__[^_]+(?:_[^_]+)*__)(.+)$/.exec(reply.name)
-    const namespaced = (body.tools ?? []).some((t: any) => Array.isArray(t?.tools))
+    // A tool offered in a namespace (`mcp__relaycast/message_dm_send`) is called by its name, with its namespace.
+    const slash = reply.name.lastIndexOf('/')
     item = {
       type: 'function_call',
       id: nextId('fc'),
       call_id: nextId('call'),
-      name: namespaced && ns ? ns[2] : reply.name,
-      ...(namespaced && ns ? { namespace: ns[1] } : {}),
+      name: slash === -1 ? reply.name : reply.name.slice(slash + 1),
+      ...(slash === -1 ? {} : { namespace: reply.name.slice(0, slash) }),
       arguments: JSON.stringify(reply.args),
       status: 'completed'
     }
@@ -317,11 +371,11 @@ export class FakeModels {
     }
     if (process.env.FAKE_MODELS_DUMP) (await import('node:fs')).appendFileSync(process.env.FAKE_MODELS_DUMP, `${api} ${raw}\n`)
     // Tools a CLI defers (claude lists MCP tools by name for a tool search) count as offered too.
+    const agentTurn = turn.tools.length > 0
+    const reply = agentTurn ? decide(turn) : ({ kind: 'text', text: 'ok' } as Reply)
     const offered = JSON.stringify([body.tools, body.system, body.instructions, body.systemInstruction, (body.messages ?? []).filter((m: any) => m?.role === 'system')])
     for (const m of offered.matchAll(/[\w.]*message[_.]dm[_.]send/g)) if (!turn.tools.includes(m[0])) turn.tools.push(m[0])
-    const agentTurn = turn.tools.length > 0
-    this.recorded.push({ api, path, agentTurn, userText: turn.userText, toolResult: turn.toolResult, tools: turn.tools, atMs: Date.now() })
-    const reply = agentTurn ? decide(turn) : ({ kind: 'text', text: 'ok' } as Reply)
+    this.recorded.push({ api, path, agentTurn, userText: turn.userText, toolResult: turn.toolResult, resultText: turn.resultText ?? '', tools: turn.tools, atMs: Date.now() })
     if (agentTurn && turn.userText.includes('SLOW')) await new Promise((r) => setTimeout(r, SLOW_REPLY_MS))
     switch (api) {
       case 'anthropic':

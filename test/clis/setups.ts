@@ -33,7 +33,16 @@ function write(path: string, text: string): void {
 export function configure(cli: CliPin['name'], home: string, url: string, wall: boolean): Record<string, string> {
   mkdirSync(home, { recursive: true })
   const env: Record<string, string> = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_CACHE_HOME: join(home, '.cache') }
-  if (wall) return env
+  if (wall) {
+    // Nothing configured: no key, no onboarding. What the environment says regardless (claude in a
+    // root sandbox) stays, so the wall shown is the login one.
+    if (cli === 'claude') {
+      // Past the first-run screens (which need the network to api.anthropic.com), never logged in.
+      write(join(home, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true }))
+      return { ...env, IS_SANDBOX: '1' }
+    }
+    return env
+  }
   switch (cli) {
     case 'claude':
       // Onboarding done and the key approved once: what `claude` remembers after its first run.

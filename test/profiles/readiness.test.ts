@@ -5,6 +5,7 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { CODEX_BARE_COMPOSER_SETTLE_MS } from '../../src/pty/profiles/codex.js'
 import { profileFor } from '../../src/pty/profile.js'
 import { genericReadinessRule, ReadinessTracker } from '../../src/pty/readiness.js'
 import { STARTUP_READY_TIMEOUT_MS } from '../../src/protocol/constants.js'
@@ -87,7 +88,8 @@ describe('codex (recorded 0.169.0)', () => {
   test('the composer is ready; typed text, busy and the sign-in menu are told apart', async () => {
     const states = new Map((await replay('codex-session')).map((s) => [s.label, s]))
     assert.equal(loadMeta('codex-session').version, '0.169.0')
-    assert.deepEqual(verdict('codex', states.get('ready')!), { ready: 'prompt', blocked: null })
+    assert.deepEqual(verdict('codex', states.get('ready')!, CODEX_BARE_COMPOSER_SETTLE_MS), { ready: 'prompt', blocked: null })
+    assert.equal(verdict('codex', states.get('ready')!, 1_000).ready, null, 'a bare composer (no status line) must settle first: 0.171 flashes it before the sign-in menu')
     const p = profileFor('codex')
     assert.equal(p.isBusy(viewOf(states.get('busy')!)), true)
     assert.equal(p.isBusy(viewOf(states.get('ready')!)), false)
@@ -181,7 +183,7 @@ describe('readiness tracker with a blocked profile', () => {
     assert.equal(t.evaluate(1_000), null)
     assert.ok(t.takeBlocked())
     current = ready
-    assert.equal(t.evaluate(2_000), 'prompt')
+    assert.equal(t.evaluate(10 + CODEX_BARE_COMPOSER_SETTLE_MS), 'prompt')
     assert.equal(t.blocked, null)
   })
 })

@@ -93,6 +93,8 @@ function blocked(rows: readonly string[]): string | null {
     return `cannot reach Anthropic: Unable to connect to Anthropic services${detail ? ` (${detail})` : ''}`
   }
   if (text.includes('Select login method')) return 'login required: claude shows "Select login method"'
+  // 2.1.332 without credentials draws its prompt and says so in the footer.
+  if (text.includes('Not logged in') && text.includes('/login')) return 'login required: claude says "Not logged in · run /login"'
   if (text.includes('Detected a custom API key') && text.includes('Do you want to use this API key?')) {
     return 'claude asks whether to use ANTHROPIC_API_KEY from the environment (answer it through /api/input)'
   }

@@ -23,6 +23,14 @@ const modelUpgrade: AutoAnswerRule = {
   limits: { once: true }
 }
 
+/**
+ * 0.171.0 draws a bare composer (`› Ask Codex…` / `? for shortcuts`) for ~1 s before it decides
+ * whether to show the sign-in menu; with credentials its status line (`<model> default · <cwd>`,
+ * `← for agents`) follows. A bare composer counts only after this much quiet.
+ */
+export const CODEX_BARE_COMPOSER_SETTLE_MS = 2_500
+const STATUS_LINE = /^\s+\S.* · \/|← for agents/
+
 function blocked(rows: readonly string[]): string | null {
   const text = joined(rows)
   if (hasAny(text, 'Sign in with ChatGPT', 'Sign in with Device Code', 'Choose how you want to use Codex')) {
@@ -35,7 +43,7 @@ export const codexProfile: CliProfile = Object.freeze<CliProfile>({
   name: 'codex',
   readiness: screenReadinessRule({
     name: 'codex',
-    quietMs: PROFILE_READY_QUIET_MS,
+    quietMs: (rows) => (rows.some((r) => STATUS_LINE.test(r)) ? PROFILE_READY_QUIET_MS : CODEX_BARE_COMPOSER_SETTLE_MS),
     ready: (rows, cursorRow) => {
       const row = cursorRow.trim()
       if (!(row.startsWith('›') || row === 'codex>' || row === '>')) return false
