@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { AutoAnswerer, type AutoAnswered, type KeyStep } from '../../src/pty/auto-answer.js'
 import { profileFor } from '../../src/pty/profile.js'
 import { ALL_PROFILES } from '../../src/pty/profiles/index.js'
-import { FOLDER_TRUST_MAX_SENDS } from '../../src/pty/profiles/claude.js'
+import { CLAUDE_MENU_MAX_STEPS, CLAUDE_MENU_STEP_MS } from '../../src/pty/profiles/claude.js'
 import { replay, scenarioNames, screenAt, type ScreenState } from './screens.js'
 
 const DOWN = '\x1b[B'
@@ -53,7 +53,9 @@ function harness(cli: string, first: ScreenState | string[]): Harness {
 
 /** Every dialog fixture, the CLI it belongs to, the rule that answers it and the keys it types. */
 const DIALOGS: { screen: [string, string?]; cli: string; rule: string; keys: KeyStep[]; delayMs: number }[] = [
-  { screen: ['claude-bypass', 'bypass-confirm'], cli: 'claude', rule: 'claude.bypass_permissions', keys: [DOWN, { pauseMs: 200 }, '\r'], delayMs: 500 },
+  // claude's menus: one step per answer (move the highlight; Enter once it is on the wanted option).
+  { screen: ['claude-bypass', 'bypass-confirm'], cli: 'claude', rule: 'claude.bypass_permissions', keys: [DOWN], delayMs: 500 },
+  { screen: ['claude-bypass', 'accept-selected'], cli: 'claude', rule: 'claude.bypass_permissions', keys: ['\r'], delayMs: 500 },
   { screen: ['claude-bypass-yesno'], cli: 'claude', rule: 'claude.bypass_permissions_yes', keys: ['y\n'], delayMs: 500 },
   { screen: ['claude-session', 'folder-trust'], cli: 'claude', rule: 'claude.folder_trust', keys: ['\r'], delayMs: 100 },
   { screen: ['codex-model-upgrade'], cli: 'codex', rule: 'codex.model_upgrade', keys: [DOWN, { pauseMs: 100 }, '\r'], delayMs: 100 },
@@ -92,10 +94,10 @@ describe('each dialog is answered by its own rule with its exact keys', () => {
 describe('limits', () => {
   test('retry: a claude folder-trust dialog still up after the answer is answered again, bounded', async () => {
     const h = harness('claude', await screenAt('claude-session', 'folder-trust'))
-    await h.run(0, 1_000)
-    assert.equal(h.writes.length, 1, 'answered once, then checked again after the retry interval')
-    await h.run(1_050, 60_000)
-    assert.equal(h.answerer.sends('claude.folder_trust'), FOLDER_TRUST_MAX_SENDS)
+    await h.run(0, 100 + CLAUDE_MENU_STEP_MS - 50)
+    assert.equal(h.writes.length, 1, 'answered once, then checked again after the step interval')
+    await h.run(100 + CLAUDE_MENU_STEP_MS, 60_000)
+    assert.equal(h.answerer.sends('claude.folder_trust'), CLAUDE_MENU_MAX_STEPS)
   })
 
   test('a folder-trust dialog that went away after the answer is not answered again', async () => {
@@ -116,11 +118,13 @@ describe('limits', () => {
     assert.equal(h.writes.length, 2, 'after the cooldown')
   })
 
-  test('cooldown and max sends: the bypass confirm is retried every 2 s, 5 times, then never', async () => {
+  test('cooldown and max sends: a bypass confirm that stays up is stepped again every 400 ms, 8 times, then never', async () => {
     const h = harness('claude', await screenAt('claude-bypass', 'bypass-confirm'))
-    await h.run(0, 60_000)
-    assert.equal(h.writes.length, 5)
-    assert.equal(h.answerer.sends('claude.bypass_permissions'), 5)
+    await h.run(0, 500 + CLAUDE_MENU_STEP_MS - 50)
+    assert.equal(h.writes.length, 1)
+    await h.run(500 + CLAUDE_MENU_STEP_MS, 60_000)
+    assert.equal(h.writes.length, CLAUDE_MENU_MAX_STEPS)
+    assert.equal(h.answerer.sends('claude.bypass_permissions'), CLAUDE_MENU_MAX_STEPS)
   })
 
   test('the dialog must still be there when the delay is over', async () => {

@@ -27,17 +27,17 @@ function player(cli: string, scenario: string): { bin: string; log: string } {
 }
 
 describe('recorded screens in a real PTY (broker pty)', { concurrency: 2 }, () => {
-  test('claude 2.1.197 bypass confirm: answered with ↓ Enter, then ready at its prompt', async () => {
+  test('claude 2.1.197 bypass confirm: ↓ moves the highlight to "Yes, I accept", Enter once it shows there, then ready', async () => {
     const p = player('claude', 'claude-bypass')
     const w = new WorkerProcess([p.bin], { cwd: tmpdir() })
     try {
       w.init()
       w.send('resize_pty', REC_SIZE)
       const answered = await w.waitType('auto_answered')
-      assert.deepEqual(answered.payload, { rule: 'claude.bypass_permissions', answer: 'Yes, I accept (bypass permissions mode)', keys: '\x1b[B\r' })
+      assert.deepEqual(answered.payload, { rule: 'claude.bypass_permissions', answer: 'Yes, I accept (bypass permissions mode)', keys: '\x1b[B' })
       const ready = await w.waitType('worker_ready')
       assert.equal(ready.payload.reason, 'prompt')
-      assert.equal(w.ofType('auto_answered').length, 1)
+      assert.deepEqual(w.ofType('auto_answered').map((f) => f.payload.keys), ['\x1b[B', '\r'])
       assert.equal(w.ofType('worker_blocked').length, 0)
       const typed = readJsonLines(p.log).filter((l) => l.input !== undefined).map((l) => l.input).join('')
       assert.ok(typed.includes('\x1b[B\r'), JSON.stringify(typed))

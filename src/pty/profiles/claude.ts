@@ -23,6 +23,14 @@ import { TUI_SUBMIT } from '../submit.js'
 
 const DOWN = '\x1b[B'
 
+/**
+ * claude's menus are answered one step at a time (move the highlight, then Enter once the screen
+ * shows it on the wanted option), looking again this long after each step, retried while the
+ * dialog is still up, at most this many steps per menu.
+ */
+export const CLAUDE_MENU_STEP_MS = 400
+export const CLAUDE_MENU_MAX_STEPS = 8
+
 function bypassDialog(s: AnswerScreen): boolean {
   const l = s.lower
   const topic = hasAll(l, 'bypass', 'permission') || l.includes('dangerously')
@@ -42,8 +50,8 @@ const bypassConfirmMenu: AutoAnswerRule = {
   match: (s) => bypassDialog(s) && bypassMenu(s),
   delayMs: BYPASS_CONFIRM_DELAY_MS,
   keys: [DOWN, { pauseMs: BYPASS_CONFIRM_MENU_GAP_MS }, '\r'],
-  keysFor: (s) => selectOptionKeys(s, BYPASS_ACCEPT_LABEL, BYPASS_CONFIRM_MENU_GAP_MS),
-  limits: { cooldownMs: BYPASS_CONFIRM_COOLDOWN_MS, maxSends: BYPASS_CONFIRM_MAX_SENDS }
+  keysFor: (s) => selectOptionKeys(s, BYPASS_ACCEPT_LABEL),
+  limits: { cooldownMs: CLAUDE_MENU_STEP_MS, maxSends: CLAUDE_MENU_MAX_STEPS }
 }
 
 const bypassConfirmYesNo: AutoAnswerRule = {
@@ -55,9 +63,6 @@ const bypassConfirmYesNo: AutoAnswerRule = {
   limits: { cooldownMs: BYPASS_CONFIRM_COOLDOWN_MS, maxSends: BYPASS_CONFIRM_MAX_SENDS }
 }
 
-/** The folder-trust answer is checked again after this long and retried while the dialog is still up. */
-export const FOLDER_TRUST_RETRY_MS = 1_500
-export const FOLDER_TRUST_MAX_SENDS = 5
 const TRUST_LABEL = 'Yes, I trust this folder'
 const BYPASS_ACCEPT_LABEL = 'Yes, I accept'
 
@@ -68,7 +73,7 @@ const folderTrust: AutoAnswerRule = {
   delayMs: AUTO_ANSWER_DELAY_MS,
   keys: ['\r'],
   keysFor: (s) => selectOptionKeys(s, TRUST_LABEL),
-  limits: { cooldownMs: FOLDER_TRUST_RETRY_MS, maxSends: FOLDER_TRUST_MAX_SENDS }
+  limits: { cooldownMs: CLAUDE_MENU_STEP_MS, maxSends: CLAUDE_MENU_MAX_STEPS }
 }
 
 /** A selection dialog of claude's (trust, bypass confirm, API-key question…): its text, else null. */

@@ -3,7 +3,6 @@
  * a prompt box between two rules, and selection menus (`❯ No, exit` / `  Yes, I trust this folder`)
  * answered by the label of the wanted option.
  */
-import { AUTO_ANSWER_KEY_GAP_MS } from '../../protocol/constants.js'
 import type { AnswerScreen, KeyStep } from '../auto-answer.js'
 
 const UP = '\x1b[A'
@@ -37,11 +36,12 @@ function rowOf(rows: readonly string[], label: string): number {
 }
 
 /**
- * The keys that move a menu's highlight to the option reading `label` and confirm it: arrows
- * (one per option row between the highlighted row and the wanted one), a pause, Enter. Just
- * Enter when the wanted option is already highlighted; null when the screen shows no such menu.
+ * One step towards the option reading `label`: Enter when it is highlighted, else the arrows
+ * (one per option row between the highlighted row and the wanted one) that move the highlight
+ * there, WITHOUT Enter: the rule fires again once the screen shows the highlight moved (a key
+ * that arrived before the menu listened is simply sent again). null: no such menu on screen.
  */
-export function selectOptionKeys(screen: AnswerScreen, label: string, gapMs = AUTO_ANSWER_KEY_GAP_MS): KeyStep[] | null {
+export function selectOptionKeys(screen: AnswerScreen, label: string): KeyStep[] | null {
   const rows = screen.rows
   const target = rowOf(rows, label)
   if (target === -1) return null
@@ -56,7 +56,6 @@ export function selectOptionKeys(screen: AnswerScreen, label: string, gapMs = AU
   const moves = down ? countOptions(rows, selected + 1, target + 1) : countOptions(rows, target, selected)
   const keys: KeyStep[] = []
   for (let i = 0; i < moves; i++) keys.push(down ? DOWN : UP)
-  keys.push({ pauseMs: gapMs }, '\r')
   return keys
 }
 
