@@ -74,7 +74,8 @@ export class HeadlessWorker {
       bin: o.bin,
       args: o.args,
       cwd: process.cwd(),
-      env: process.env,
+      // The provider starts in its spawn folder and says so: opencode trusts $PWD over its real cwd.
+      env: { ...process.env, PWD: process.cwd() },
       log: this.#log,
       emit: (ev) => this.#onProvider(ev)
     })

@@ -44,11 +44,15 @@ export function resolveCli(cli: string, env: NodeJS.ProcessEnv = process.env, cw
   return null
 }
 
-/** The CLI's environment: the inherited one, with a usable TERM. */
-export function cliEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+/**
+ * The CLI's environment: the inherited one, with a usable TERM and PWD set to the folder it
+ * starts in (a PWD inherited from the broker would name another folder; opencode trusts it).
+ */
+export function cliEnv(base: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v
   if (!env.TERM || env.TERM === 'dumb') env.TERM = 'xterm-256color'
+  env.PWD = cwd
   return env
 }
 

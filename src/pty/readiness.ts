@@ -148,11 +148,16 @@ export function blankScreen(rows: readonly string[]): boolean {
   return rows.every((r) => r.trim().length === 0)
 }
 
-const DIALOG_TEXT_MAX_CHARS = 240
+const DIALOG_TEXT_MAX_CHARS = 400
+const RULE_ROW = /^[─━═╌┄\-\s]*$/
 
-/** A dialog's rows as one line for a blocked reason: non-blank rows, whitespace collapsed, bounded. */
+/** A dialog's rows as one line for a blocked reason: non-blank rows (rules dropped), whitespace collapsed, bounded. */
 export function dialogText(rows: readonly string[]): string {
-  const text = rows.map((r) => r.trim()).filter((r) => r.length > 0).join(' / ').replace(/\s+/g, ' ')
+  const text = rows
+    .map((r) => r.trim())
+    .filter((r) => r.length > 0 && !RULE_ROW.test(r))
+    .join(' / ')
+    .replace(/\s+/g, ' ')
   return text.length > DIALOG_TEXT_MAX_CHARS ? `${text.slice(0, DIALOG_TEXT_MAX_CHARS - 1)}…` : text
 }
 

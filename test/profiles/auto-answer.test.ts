@@ -58,6 +58,8 @@ const DIALOGS: { screen: [string, string?]; cli: string; rule: string; keys: Key
   { screen: ['claude-bypass', 'accept-selected'], cli: 'claude', rule: 'claude.bypass_permissions', keys: ['\r'], delayMs: 500 },
   { screen: ['claude-bypass-yesno'], cli: 'claude', rule: 'claude.bypass_permissions_yes', keys: ['y\n'], delayMs: 500 },
   { screen: ['claude-session', 'folder-trust'], cli: 'claude', rule: 'claude.folder_trust', keys: ['\r'], delayMs: 100 },
+  { screen: ['claude332-session', 'folder-trust'], cli: 'claude', rule: 'claude.folder_trust', keys: [DOWN], delayMs: 100 },
+  { screen: ['claude332-session', 'trust-selected'], cli: 'claude', rule: 'claude.folder_trust', keys: ['\r'], delayMs: 100 },
   { screen: ['codex-model-upgrade'], cli: 'codex', rule: 'codex.model_upgrade', keys: [DOWN, { pauseMs: 100 }, '\r'], delayMs: 100 },
   { screen: ['gemini-action-required'], cli: 'gemini', rule: 'gemini.action_required', keys: ['2\n'], delayMs: 100 },
   { screen: ['gemini-firstrun', 'folder-trust'], cli: 'gemini', rule: 'gemini.trust_folder', keys: ['\r'], delayMs: 100 },

@@ -84,6 +84,35 @@ describe('claude (recorded 2.1.197)', () => {
   })
 })
 
+describe('claude (recorded 2.1.332)', () => {
+  test('ready from the prompt box (a bare ❯ between two rules), never on the trust dialog or with text typed', async () => {
+    assert.equal(loadMeta('claude332-session').version, '2.1.332')
+    const states = new Map((await replay('claude332-session')).map((s) => [s.label, s]))
+    assert.deepEqual(verdict('claude', states.get('folder-trust')!), { ready: null, blocked: null })
+    assert.deepEqual(verdict('claude', states.get('trust-selected')!), { ready: null, blocked: null })
+    assert.deepEqual(verdict('claude', states.get('ready')!), { ready: 'prompt', blocked: null })
+    assert.equal(verdict('claude', states.get('typed')!).ready, null)
+    assert.ok(!states.get('ready')!.rows.join('\n').includes('Welcome'), 'no welcome text to lean on')
+  })
+
+  test('the startup timeout never reports ready while the trust dialog is up: blocked with its text', async () => {
+    const s = await screenAt('claude332-session', 'folder-trust')
+    const rule = profileFor('claude').readiness
+    const view = settledView(s, 1_000, 30_000)
+    assert.equal(rule.evaluate(view), null)
+    const blocked = rule.blocked!(view)
+    assert.match(blocked!, /dialog is still on screen.*Yes, I trust this folder/)
+  })
+
+  test('the startup timeout never reports ready on a blank screen', () => {
+    const rule = profileFor('claude').readiness
+    const blank = { label: 'blank', rows: new Array(30).fill(''), cursorRow: '' }
+    const view = settledView(blank, 1_000, 30_000)
+    assert.equal(rule.evaluate(view), null)
+    assert.match(rule.blocked!(view)!, /blank screen/)
+  })
+})
+
 describe('codex (recorded 0.169.0)', () => {
   test('the composer is ready; typed text, busy and the sign-in menu are told apart', async () => {
     const states = new Map((await replay('codex-session')).map((s) => [s.label, s]))

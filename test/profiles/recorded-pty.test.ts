@@ -46,6 +46,29 @@ describe('recorded screens in a real PTY (broker pty)', { concurrency: 2 }, () =
     }
   })
 
+  test('claude 2.1.332 folder trust ("No, exit" listed first): ↓ to "Yes, I trust this folder", Enter, then ready at the prompt box', async () => {
+    const p = player('claude', 'claude332-session')
+    const w = new WorkerProcess([p.bin], { cwd: tmpdir() })
+    try {
+      w.init()
+      w.send('resize_pty', REC_SIZE)
+      const ready = await w.waitType('worker_ready')
+      assert.equal(ready.payload.reason, 'prompt')
+      assert.deepEqual(
+        w.ofType('auto_answered').map((f) => [f.payload.rule, f.payload.keys]),
+        [
+          ['claude.folder_trust', '\x1b[B'],
+          ['claude.folder_trust', '\r']
+        ]
+      )
+      const typed = readJsonLines(p.log).filter((l) => l.input !== undefined).map((l) => l.input).join('')
+      // What was typed, without the terminal's answers to the recording's queries (DA replies).
+      assert.equal(typed.replace(/\x1b\[\?[\d;]*c/g, ''), '\x1b[B\r', 'never Enter on "No, exit"')
+    } finally {
+      await w.stop()
+    }
+  })
+
   test('gemini 0.61.0 first run: trust answered with Enter, then the auth picker is a wall, not ready', async () => {
     const p = player('gemini', 'gemini-firstrun')
     const w = new WorkerProcess([p.bin], { cwd: tmpdir() })
