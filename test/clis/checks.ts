@@ -251,7 +251,7 @@ export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckR
     const state = (view.body?.agents ?? []).find((a: any) => a.name === wall)
     if (!e || e.kind !== 'agent_blocked') process.stderr.write(`--- screen of ${wall}:\n${await run.screen(wall)}\n`)
     await ctx.broker.api('DELETE', `/api/spawned/${wall}`)
-    if (pin.name === 'opencode' && (!e || e.kind === 'worker_ready')) {
+    if (pin.name === 'opencode' && (!e || e.kind === 'worker_ready' || /^not ready:/.test(String(e.reason ?? '')))) {
       return { check: 'login wall → blocked', ok: null, detail: 'opencode shows no login wall (it starts with its own free provider)' }
     }
     return {
