@@ -7,6 +7,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs'
 import { compactedText, replayJournal, type CompactJournalTask } from '../src/supervisor/delivery-journal.js'
 import type { DeliveryRecord } from '../src/supervisor/delivery-tracker.js'
+import { TEMP_CREATE_FLAGS } from '../src/protocol/safe-open.js'
 import { writeAll } from '../src/supervisor/storage/durable.js'
 
 export default function compactJournal(task: CompactJournalTask): { bytes: number; kept: number } {
@@ -18,7 +19,7 @@ export default function compactJournal(task: CompactJournalTask): { bytes: numbe
     if (r) kept.push(r)
   }
   const buf = Buffer.from(compactedText(kept, task.modes))
-  const fd = openSync(task.tmp, 'w', 0o600)
+  const fd = openSync(task.tmp, TEMP_CREATE_FLAGS, 0o600)
   try {
     writeAll(fd, buf, task.tmp) // every byte, or an error (ENOSPC: the supervisor removes the temp file)
     fsyncSync(fd)

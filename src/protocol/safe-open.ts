@@ -5,10 +5,13 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 
-const { O_APPEND, O_CREAT, O_NOFOLLOW, O_RDONLY, O_TRUNC, O_WRONLY } = constants
+const { O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_TRUNC, O_WRONLY } = constants
 
 /** open(2) flags: append-only, created when missing, never through a symlink. */
 export const APPEND_NOFOLLOW_FLAGS = O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW
+
+/** open(2) flags for a fresh temp file: it must not exist yet, and is never reached through a symlink. */
+export const TEMP_CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
 
 /** Append-only, created with `mode` when missing; never through a symlink. */
 export function openAppendNoFollow(path: string, mode = 0o600): number {

@@ -17,10 +17,11 @@
  * lines that cannot be written wait in memory, in order, and go first on the next append or
  * tick: the journal catches up by itself once the disk has room.
  */
-import { closeSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs'
+import { closeSync, ftruncateSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { JOURNAL_COMPACT_BYTES } from '../protocol/constants.js'
+import { openAppendNoFollow } from '../protocol/safe-open.js'
 import type { OffloadPool } from '../offload/pool.js'
 import type { DeliveryRecord, DeliveryStage } from './delivery-tracker.js'
 import { compactedText, replayJournal, type CompactJournalTask, type JournalState } from './delivery/journal-lines.js'
@@ -66,7 +67,7 @@ export class DeliveryJournal {
   constructor(path: string, opts: { validBytes?: number; io?: AppendIo } = {}) {
     this.path = path
     this.#io = opts.io ?? NODE_APPEND_IO
-    this.#fd = openSync(path, 'a', 0o600)
+    this.#fd = openAppendNoFollow(path)
     let size = 0
     try {
       size = statSync(path).size
@@ -165,7 +166,7 @@ export class DeliveryJournal {
       const { bytes } = await pool.run<{ bytes: number }>('compact-journal', task)
       if (this.#closed) throw new Error('journal closed during compaction')
       if (this.#torn) throw new Error('journal has a torn record to cut first')
-      const fd = openSync(tmp, 'a', 0o600)
+      const fd = openAppendNoFollow(tmp)
       let size = bytes
       try {
         for (const buf of tail) {
@@ -179,7 +180,7 @@ export class DeliveryJournal {
       renameSync(tmp, this.path)
       syncDir(dirname(this.path))
       closeSync(this.#fd)
-      this.#fd = openSync(this.path, 'a', 0o600)
+      this.#fd = openAppendNoFollow(this.path)
       this.#bytes = size
       this.#dirty = false
     } catch (err) {
@@ -213,7 +214,7 @@ export class DeliveryJournal {
     }
     // The new file holds everything the backlog would have said.
     closeSync(this.#fd)
-    this.#fd = openSync(this.path, 'a', 0o600)
+    this.#fd = openAppendNoFollow(this.path)
     this.#bytes = Buffer.byteLength(text)
     this.#dirty = false
     this.#torn = false

@@ -1,6 +1,6 @@
 /**
  * The state dir is not trusted blindly (real brokers): group/world-writable or foreign-owned dirs
- * are refused, a dir the broker creates is 0700, planted symlinks in logs/ and facts/ are never
+ * are refused, a dir the broker creates is 0700, planted symlinks in logs/, facts/ and at the journal are never
  * written through; `--api-bind ::1` gives `http://[::1]:PORT` everywhere.
  */
 import { describe, test } from 'node:test'
@@ -99,6 +99,24 @@ describe('state dir', { concurrency: 2 }, () => {
     }
     assert.equal(readFileSync(outsideLog, 'utf8'), 'untouched\n')
     assert.equal(readFileSync(outsideFacts, 'utf8'), 'untouched\n')
+  })
+
+  test('a symlink planted at deliveries.jsonl is never appended through: the broker refuses to start', async () => {
+    const dir = tempDir()
+    const state = join(dir, 'state')
+    mkdirSync(state, { mode: 0o700 })
+    chmodSync(state, 0o700)
+    const outside = join(dir, 'outside-journal.txt')
+    writeFileSync(outside, 'untouched\n')
+    symlinkSync(outside, join(state, 'deliveries.jsonl'))
+    const b = new TestBroker({ stateDir: state })
+    try {
+      await assert.rejects(b.ready(10_000), /exited with 1/)
+      assert.match(b.stderr, /ELOOP|symbolic link/i, b.stderr)
+    } finally {
+      await b.stop()
+    }
+    assert.equal(readFileSync(outside, 'utf8'), 'untouched\n')
   })
 
   test('--api-bind ::1: http://[::1]:PORT in the stdout line, connection.json and the agent environment', async () => {

@@ -12,6 +12,7 @@ import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, renameSyn
 import { open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { TEMP_CREATE_FLAGS } from '../../protocol/safe-open.js'
 
 const STORAGE_ERROR_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG'])
 
@@ -115,7 +116,7 @@ export function writeAtomic(path: string, data: string | Buffer, mode = 0o600): 
   const tmp = tempPathFor(path)
   let fd: number | undefined
   try {
-    fd = openSync(tmp, 'w', mode)
+    fd = openSync(tmp, TEMP_CREATE_FLAGS, mode)
     writeAll(fd, buf, path)
     fsyncSync(fd)
     closeSync(fd)
@@ -145,7 +146,7 @@ export async function writeAtomicAsync(path: string, data: string | Buffer, mode
   const tmp = tempPathFor(path)
   let renamed = false
   try {
-    const fh = await open(tmp, 'w', mode)
+    const fh = await open(tmp, TEMP_CREATE_FLAGS, mode)
     try {
       let off = 0
       while (off < buf.length) {
