@@ -6,6 +6,22 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ECHO_CLI, MUTE_CLI, TestBroker, pidAlive, readJsonLines, type EventLog } from './harness.js'
 
+/** How long a test waits for a program's reply to a verified message to reach its screen. */
+const SCREEN_POLLS = 100
+const SCREEN_POLL_MS = 100
+
+/** The agent's (unwrapped) screen once it matches `re`, or the last one seen after the bounded wait. */
+async function screenShowing(broker: TestBroker, name: string, re: RegExp): Promise<string> {
+  let screen = ''
+  for (let i = 0; i < SCREEN_POLLS && !re.test(screen); i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, SCREEN_POLL_MS))
+    const snap = await broker.api('GET', `/api/spawned/${name}/snapshot`)
+    assert.equal(snap.status, 200)
+    screen = unwrap(snap.body.screen)
+  }
+  return screen
+}
+
 /** A plain snapshot with the 80-column soft wraps (and line ends) removed. */
 function unwrap(screen: string): string {
   return screen.replace(/\n/g, '')
@@ -52,9 +68,8 @@ describe('broker end to end', () => {
     assert.deepEqual([...order].sort((x, y) => x - y), order, `stages in order: ${mine}`)
     assert.equal(verified.name, 'alice')
 
-    const snap = await broker.api('GET', '/api/spawned/alice/snapshot')
-    assert.equal(snap.status, 200)
-    assert.match(unwrap(snap.body.screen), /got: Relay message from carol \[local \/ http_[0-9a-f]{32}\]: hello alice/)
+    const gotDm = /got: Relay message from carol \[local \/ http_[0-9a-f]{32}\]: hello alice/
+    assert.match(await screenShowing(broker, 'alice', gotDm), gotDm)
     const received = readJsonLines(fixtureLog).filter((l) => l.agent === 'alice' && l.line.endsWith(': hello alice'))
     assert.equal(received.length, 1, 'the fixture received the DM exactly once')
     assert.equal(received[0].line, `Relay message from carol [local / ${res.body.event_id}]: hello alice`)
@@ -67,10 +82,10 @@ describe('broker end to end', () => {
     for (const d of res.body.deliveries) {
       await events.waitFor((e) => e.kind === 'delivery_verified' && e.delivery_id === d.delivery_id)
     }
-    for (const name of ['alice', 'bob']) {
-      const snap = await broker.api('GET', `/api/spawned/${name}/snapshot`)
-      assert.match(unwrap(snap.body.screen), /got: Relay message from tester in #general \[local \/ http_[0-9a-f]{32}\]: all hands/)
-    }
+    // verified means the relay line is on the agent's screen; the fixture's own "got:" reply to it
+    // follows once the program has read the line, so wait (bounded) for that reply too
+    const got = /got: Relay message from tester in #general \[local \/ http_[0-9a-f]{32}\]: all hands/
+    for (const name of ['alice', 'bob']) assert.match(await screenShowing(broker, name, got), got)
   })
 
   test('a message to nobody is a 404, not a silent success', async () => {
