@@ -76,10 +76,16 @@ export class TestBroker {
   }
 
   async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; text: string }> {
-    const res = await fetch(this.url + path, {
+    const init: RequestInit = {
       method,
       headers: { 'x-api-key': this.apiKey, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {})
+    }
+    // A GET is safe to repeat: a pooled keep-alive socket that the server closed just as it was reused
+    // fails the fetch ("other side closed"), and any HTTP client would simply ask again.
+    const res = await fetch(this.url + path, init).catch((err: unknown) => {
+      if (method !== 'GET') throw err
+      return fetch(this.url + path, init)
     })
     const text = await res.text()
     let parsed: unknown = undefined

@@ -88,6 +88,18 @@ function gotLines(dir: string): string[] {
   return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter((l) => l.length > 0) : []
 }
 
+/** How long a test waits for the program to record a line it was typed after the delivery was verified. */
+const RECORD_WAIT_MS = 10_000
+
+/**
+ * `read()` once it holds at least `count` entries (or as it is after the bounded wait): a delivery is
+ * verified when its line is on the screen, which can be just before the program has read and recorded it.
+ */
+async function recorded(read: () => string[], count: number): Promise<string[]> {
+  await waitUntil(() => read().length >= count, RECORD_WAIT_MS, `${count} recorded lines`).catch(() => undefined)
+  return read()
+}
+
 function prompts(dir: string): string[] {
   const p = join(dir, 'prompts.jsonl')
   if (!existsSync(p)) return []
@@ -114,7 +126,7 @@ describe('hostile deliveries against real agents', { concurrency: 3 }, () => {
     assert.deepEqual(markers(a.dir), [], 'no hostile row left a marker')
     const three = await deliverAll(a, [{ delivery_id: 'three', body: 'line one\nline two\r\nline three' }])
     assert.deepEqual(three, ['three'], 'the three-line message is verified')
-    const got = gotLines(a.dir)
+    const got = await recorded(() => gotLines(a.dir), verified.length + 1)
     assert.equal(got.length, verified.length + 1, `one recorded line per verified delivery (verified ${verified.length} of ${rows.length})`)
     assert.ok(verified.length >= rows.filter((r) => r.body !== 'hello').length, 'every hostile body was typed and verified')
     assert.match(got.at(-1)!, /^message from alice \[ev_three\]: line one ⏎ line two ⏎ line three$/)
@@ -133,7 +145,7 @@ describe('hostile deliveries against real agents', { concurrency: 3 }, () => {
     assert.deepEqual(markers(a.dir), [], 'no hostile row left a marker')
     const three = await deliverAll(a, [{ delivery_id: 'three', body: 'line one\nline two é\nline three' }])
     assert.deepEqual(three, ['three'])
-    const got = gotLines(a.dir)
+    const got = await recorded(() => gotLines(a.dir), verified.length + 1)
     assert.equal(got.length, verified.length + 1, `one recorded line per verified delivery (verified ${verified.length} of ${rows.length})`)
     assert.equal(verified.length, rows.length, 'every row was typed and verified')
     assert.equal(got.at(-1), 'message from alice [ev_three]: line one // line two {U+00E9} // line three')
@@ -149,7 +161,7 @@ describe('hostile deliveries against real agents', { concurrency: 3 }, () => {
     assert.deepEqual(markers(a.dir), [], 'no hostile row left a marker')
     const three = await deliverAll(a, [{ delivery_id: 'three', body: 'line one\nline two\nline three' }])
     assert.deepEqual(three, ['three'])
-    const all = prompts(a.dir)
+    const all = await recorded(() => prompts(a.dir), verified.length + 2)
     const fromBroker = all.filter((p) => p.startsWith('Relay message from '))
     assert.equal(fromBroker.length, verified.length + 1, 'one prompt per verified delivery')
     assert.equal(all.length, fromBroker.length + 1, 'the only prompt without the header is the raw control one')
