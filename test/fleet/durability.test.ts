@@ -24,8 +24,15 @@ async function waitFor(pred: () => Promise<boolean>, what: string, timeoutMs = 2
 
 const BURST = 40
 
+/** A killed node's agents wait this long to be adopted: enough for the restarts here, short enough that the node a test leaves dead does not leave agents running for the durable default (10 min). */
+const TEST_ADOPT_WINDOW_MS = 30_000
+
 function startNode(name: string, nats: NatsServer, fixtureLog: string, stateDir?: string): TestBroker {
-  return new TestBroker({ ...(stateDir ? { stateDir } : {}), args: ['--name', name, '--node', name, '--nats', nats.url], env: { FIXTURE_LOG: fixtureLog } })
+  return new TestBroker({
+    ...(stateDir ? { stateDir } : {}),
+    args: ['--name', name, '--node', name, '--nats', nats.url],
+    env: { FIXTURE_LOG: fixtureLog, RELAY_ADOPT_WINDOW_MS: String(TEST_ADOPT_WINDOW_MS) }
+  })
 }
 
 function received(fixtureLog: string, agent: string, prefix: string): Map<string, number> {
