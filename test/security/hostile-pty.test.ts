@@ -79,6 +79,21 @@ async function deliverAll(a: Agent, rows: Row[]): Promise<string[]> {
   return verified
 }
 
+/**
+ * Delivers every hostile row, proves the marker check can see an injected line (raw input, not a
+ * delivery, does run), asserts no row left a marker, then delivers the three-line message `three`
+ * and asserts it is verified. Returns the ids of the verified hostile rows.
+ */
+async function hostileThenThreeLines(a: Agent, rows: Row[], threeLines: string): Promise<string[]> {
+  const verified = await deliverAll(a, rows)
+  a.w.send('write_pty', { data: 'touch control_marker\r' })
+  await waitUntil(() => existsSync(join(a.dir, 'control_marker')), 10_000, 'the control marker (raw input does run)')
+  assert.deepEqual(markers(a.dir), [], 'no hostile row left a marker')
+  const three = await deliverAll(a, [{ delivery_id: 'three', body: threeLines }])
+  assert.deepEqual(three, ['three'], 'the three-line message is verified')
+  return verified
+}
+
 function markers(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.startsWith('pwned'))
 }
@@ -119,13 +134,7 @@ describe('hostile deliveries against real agents', { concurrency: 3 }, () => {
     const a = await start('bash')
     agents.push(a)
     const rows = hostileRows()
-    const verified = await deliverAll(a, rows)
-    // Raw input (not a delivery) is run: this proves the marker check can see an injected line.
-    a.w.send('write_pty', { data: 'touch control_marker\r' })
-    await waitUntil(() => existsSync(join(a.dir, 'control_marker')), 10_000, 'the control marker (raw input does run)')
-    assert.deepEqual(markers(a.dir), [], 'no hostile row left a marker')
-    const three = await deliverAll(a, [{ delivery_id: 'three', body: 'line one\nline two\r\nline three' }])
-    assert.deepEqual(three, ['three'], 'the three-line message is verified')
+    const verified = await hostileThenThreeLines(a, rows, 'line one\nline two\r\nline three')
     const got = await recorded(() => gotLines(a.dir), verified.length + 1)
     assert.equal(got.length, verified.length + 1, `one recorded line per verified delivery (verified ${verified.length} of ${rows.length})`)
     assert.ok(verified.length >= rows.filter((r) => r.body !== 'hello').length, 'every hostile body was typed and verified')
@@ -139,12 +148,7 @@ describe('hostile deliveries against real agents', { concurrency: 3 }, () => {
       ...hostileRows(true),
       ...NON_UTF8_LOCALE_BODIES.map((body, i) => ({ delivery_id: `u${i}`, body: `${body} touch pwned_u${i}` }))
     ]
-    const verified = await deliverAll(a, rows)
-    a.w.send('write_pty', { data: 'touch control_marker\r' })
-    await waitUntil(() => existsSync(join(a.dir, 'control_marker')), 10_000, 'the control marker (raw input does run)')
-    assert.deepEqual(markers(a.dir), [], 'no hostile row left a marker')
-    const three = await deliverAll(a, [{ delivery_id: 'three', body: 'line one\nline two é\nline three' }])
-    assert.deepEqual(three, ['three'])
+    const verified = await hostileThenThreeLines(a, rows, 'line one\nline two é\nline three')
     const got = await recorded(() => gotLines(a.dir), verified.length + 1)
     assert.equal(got.length, verified.length + 1, `one recorded line per verified delivery (verified ${verified.length} of ${rows.length})`)
     assert.equal(verified.length, rows.length, 'every row was typed and verified')
@@ -155,12 +159,7 @@ describe('hostile deliveries against real agents', { concurrency: 3 }, () => {
     const a = await start('paste')
     agents.push(a)
     const rows = hostileRows()
-    const verified = await deliverAll(a, rows)
-    a.w.send('write_pty', { data: 'touch control_marker\r' })
-    await waitUntil(() => existsSync(join(a.dir, 'control_marker')), 10_000, 'the control marker (raw input does run)')
-    assert.deepEqual(markers(a.dir), [], 'no hostile row left a marker')
-    const three = await deliverAll(a, [{ delivery_id: 'three', body: 'line one\nline two\nline three' }])
-    assert.deepEqual(three, ['three'])
+    const verified = await hostileThenThreeLines(a, rows, 'line one\nline two\nline three')
     const all = await recorded(() => prompts(a.dir), verified.length + 2)
     const fromBroker = all.filter((p) => p.startsWith('Relay message from '))
     assert.equal(fromBroker.length, verified.length + 1, 'one prompt per verified delivery')
