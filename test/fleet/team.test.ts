@@ -78,8 +78,9 @@ describe('a team of two brokers over NATS JetStream', () => {
     // B holds the same delivery id, verified there too.
     const onB = await b.api('GET', `/api/deliveries/${id}`)
     assert.equal(onB.body.stage, 'verified')
-    const got = readJsonLines(fixtureLog).filter((l) => l.agent === 'bob' && l.line.endsWith(': hello bob from a'))
-    assert.equal(got.length, 1)
+    const read = () => readJsonLines(fixtureLog).filter((l) => l.agent === 'bob' && l.line.endsWith(': hello bob from a'))
+    await waitUntil(() => read().length > 0, 10_000, "bob's fixture to log the DM").catch(() => undefined)
+    assert.equal(read().length, 1)
   })
 
   test('a channel post from B reaches the agents on A and on B', async () => {
@@ -90,7 +91,10 @@ describe('a team of two brokers over NATS JetStream', () => {
       await evB.waitFor((e) => e.kind === 'delivery_verified' && e.delivery_id === d.delivery_id, 20_000, `verified for ${d.name}`)
     }
     for (const name of ['alice', 'bob']) {
-      const lines = readJsonLines(fixtureLog).filter((l) => l.agent === name && l.line.endsWith(': team-wide news'))
+      const read = () => readJsonLines(fixtureLog).filter((l) => l.agent === name && l.line.endsWith(': team-wide news'))
+      // verified means the line is on the agent's screen; the fixture logs it once it has read it
+      await waitUntil(() => read().length > 0, 10_000, `${name}'s fixture to log the post`).catch(() => undefined)
+      const lines = read()
       assert.equal(lines.length, 1, `${name} got the post once`)
       assert.match(lines[0].line, /in #general/)
     }
