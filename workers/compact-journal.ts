@@ -5,10 +5,10 @@
  * The supervisor then appends the lines written meanwhile and renames (delivery-journal.ts).
  */
 import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs'
-import { compactedText, replayJournal, type CompactJournalTask } from '../src/supervisor/delivery-journal.js'
-import type { DeliveryRecord } from '../src/supervisor/delivery-tracker.js'
+import { compactedText, replayJournal, type CompactJournalTask } from '../src/supervisor/delivery/journal.js'
+import type { DeliveryRecord } from '../src/supervisor/delivery/tracker.js'
 import { TEMP_CREATE_FLAGS } from '../src/protocol/safe-open.js'
-import { writeAll } from '../src/supervisor/storage/durable.js'
+import { writeAll } from '../src/supervisor/state/durable.js'
 
 export default function compactJournal(task: CompactJournalTask): { bytes: number; kept: number } {
   const text = readFileSync(task.path).subarray(0, task.upToBytes).toString('utf8')

@@ -4,7 +4,7 @@
  * not an agent token, so it opens none of these routes (and an agent token opens no admin route).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AgentTokens } from '../supervisor/agent-tokens.js'
+import type { AgentTokens } from '../supervisor/agents/tokens.js'
 import { sendJson } from './reply.js'
 import { presentedCredential } from './auth.js'
 

@@ -1,10 +1,10 @@
 /** Request schemas at the edge (zod). Aliased fields are merged first: the first spelling present wins. */
 import { z } from 'zod'
-import type { SpawnRequest } from '../supervisor/agent-spec.js'
-import type { SendRequest } from '../supervisor/messaging.js'
+import type { SpawnRequest } from '../supervisor/agents/spawn-spec.js'
+import type { SendRequest } from '../supervisor/delivery/engine.js'
 import { agentNameSchema, channelSchema, senderSchema, targetSchema, threadIdSchema } from '../protocol/names.js'
 import { alias, ApiErrorFor, checkName, validate } from './validate.js'
-import { AgentEnvError, validateAgentEnv } from '../supervisor/agents/agent-env.js'
+import { AgentEnvError, validateAgentEnv } from '../supervisor/agents/env.js'
 import { compileResultSchema, ResultSchemaError } from '../supervisor/agents/result-schema.js'
 import { ApiError } from './reply.js'
 

@@ -1,7 +1,7 @@
 /** Wire views of runtime objects (api.md §4.6). */
 import type { AgentEntry, BrokerRuntime } from '../supervisor/runtime.js'
 import { ApiError } from './reply.js'
-import { redactedEnv } from '../supervisor/agents/agent-env.js'
+import { redactedEnv } from '../supervisor/agents/env.js'
 
 export function agentView(rt: BrokerRuntime, entry: AgentEntry) {
   const h = entry.handle

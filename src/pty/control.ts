@@ -5,7 +5,7 @@
 import type { IPty } from 'node-pty'
 import { INJECT_ENTER_DELAY_MS } from '../protocol/constants.js'
 import type { BrokerToWorkerFrame } from '../protocol/frames.js'
-import type { SendFrame } from './deliveries.js'
+import type { SendFrame } from './inject/deliveries.js'
 import type { Screen } from './screen.js'
 import { parseSnapshotFormat, snapshotPayload } from './snapshot.js'
 import { sleep, type PtyWriter } from './writer.js'

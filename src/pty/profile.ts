@@ -4,11 +4,11 @@
  * and blocked on the rendered screen, what to answer on its own, how the CLI is started
  * (bypass flag, MCP wiring) and how text is injected (reminder kind, bracketed paste).
  */
-import type { AutoAnswerRule } from './auto-answer.js'
-import type { InjectionProfile } from './inject.js'
-import type { ReadinessRule } from './readiness.js'
+import type { AutoAnswerRule } from './ready/auto-answer.js'
+import type { InjectionProfile } from './inject/inject.js'
+import type { ReadinessRule } from './ready/readiness.js'
 import type { SpawnFacts } from './profiles/types.js'
-import type { SubmitProfile } from './submit.js'
+import type { SubmitProfile } from './inject/submit.js'
 import { genericProfile as generic, profileForCommand } from './profiles/index.js'
 
 /** What a profile reads from the rendered screen (the worker's `Screen` satisfies it). */

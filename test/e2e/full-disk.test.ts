@@ -47,7 +47,7 @@ function fillDisk(path: string): void {
 
 const mountDir = mkdtempSync(join(tmpdir(), 'relay-fulldisk-'))
 const notMounted = mountTmpfs(mountDir)
-if (notMounted) process.stdout.write(`# full-disk test skipped: ${notMounted} (the journal's fault handling is covered with injected write errors in test/delivery/journal-faults.test.ts)\n`)
+if (notMounted) process.stdout.write(`# full-disk test skipped: ${notMounted} (the journal's fault handling is covered with injected write errors in test/supervisor/delivery/journal-faults.test.ts)\n`)
 
 describe('full disk', { skip: notMounted ?? false }, () => {
   const stateDir = join(mountDir, 'state')

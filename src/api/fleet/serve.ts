@@ -3,11 +3,11 @@
  * checks and answers as the local routes, returned as {status, body} for the hub to send back.
  */
 import type { FleetCall, FleetReply } from '../../hub/types.js'
-import { SpawnError } from '../../supervisor/agent-spec.js'
+import { SpawnError } from '../../supervisor/agents/spawn-spec.js'
 import type { BrokerRuntime } from '../../supervisor/runtime.js'
-import { WorkerRequestError } from '../../supervisor/worker-handle.js'
+import { WorkerRequestError } from '../../supervisor/worker/handle.js'
 import { ApiError } from '../reply.js'
-import { classifyWorkerError, parseFormat } from '../routes-pty.js'
+import { classifyWorkerError, parseFormat } from '../routes/pty.js'
 import { parseSpawn } from '../schemas.js'
 
 async function run(rt: BrokerRuntime, call: FleetCall): Promise<FleetReply> {

@@ -3,9 +3,9 @@
  * prompt, or the quiet fallback); busy while it shows `Waiting for <model>`; no MCP, no
  * reminder (it has no tools to reply with), nothing auto-answered.
  */
-import { GENERIC_INJECTION_PROFILE } from '../inject.js'
+import { GENERIC_INJECTION_PROFILE } from '../inject/inject.js'
 import type { CliProfile } from '../profile.js'
-import { genericReadinessRule } from '../readiness.js'
+import { genericReadinessRule } from '../ready/readiness.js'
 
 export const aiderProfile: CliProfile = Object.freeze<CliProfile>({
   name: 'aider',

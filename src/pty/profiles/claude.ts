@@ -14,12 +14,12 @@ import {
   BYPASS_CONFIRM_MENU_GAP_MS,
   PROFILE_READY_QUIET_MS
 } from '../../protocol/constants.js'
-import type { AnswerScreen, AutoAnswerRule } from '../auto-answer.js'
+import type { AnswerScreen, AutoAnswerRule } from '../ready/auto-answer.js'
 import type { CliProfile } from '../profile.js'
-import { dialogText, screenReadinessRule } from '../readiness.js'
+import { dialogText, screenReadinessRule } from '../ready/readiness.js'
 import { hasAll, hasAny, joined, lowerOf } from './match.js'
 import { promptBetweenRules, selectOptionKeys } from './menu.js'
-import { TUI_SUBMIT } from '../submit.js'
+import { TUI_SUBMIT } from '../inject/submit.js'
 
 const DOWN = '\x1b[B'
 

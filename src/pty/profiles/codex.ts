@@ -4,11 +4,11 @@
  * `esc to interrupt` (working) or `esc cancel` (waiting for startup). Blocked: the sign-in menu.
  */
 import { AUTO_ANSWER_DELAY_MS, AUTO_ANSWER_KEY_GAP_MS, PROFILE_READY_QUIET_MS } from '../../protocol/constants.js'
-import type { AutoAnswerRule } from '../auto-answer.js'
+import type { AutoAnswerRule } from '../ready/auto-answer.js'
 import type { CliProfile } from '../profile.js'
-import { screenReadinessRule } from '../readiness.js'
+import { screenReadinessRule } from '../ready/readiness.js'
 import { hasAll, hasAny, joined, lowerOf } from './match.js'
-import { TUI_SUBMIT } from '../submit.js'
+import { TUI_SUBMIT } from '../inject/submit.js'
 
 const modelUpgrade: AutoAnswerRule = {
   id: 'codex.model_upgrade',

@@ -5,9 +5,9 @@
  * with `a`; always the short MCP hint (worker.md §3.14).
  */
 import { AUTO_ANSWER_DELAY_MS, MCP_APPROVAL_PARTIAL_MS } from '../../protocol/constants.js'
-import type { AutoAnswerRule } from '../auto-answer.js'
+import type { AutoAnswerRule } from '../ready/auto-answer.js'
 import type { CliProfile } from '../profile.js'
-import { genericReadinessRule } from '../readiness.js'
+import { genericReadinessRule } from '../ready/readiness.js'
 import { hasAny, lowerOf } from './match.js'
 
 const mcpHeader = (text: string): boolean => hasAny(text, 'MCP Server Approval Required', 'MCP server approval')

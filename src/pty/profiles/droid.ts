@@ -3,7 +3,7 @@
  * Generic readiness; busy on the usual interrupt hints; EXECUTE answered with "always allow".
  */
 import type { CliProfile } from '../profile.js'
-import { genericReadinessRule } from '../readiness.js'
+import { genericReadinessRule } from '../ready/readiness.js'
 import { executeDialogRule } from './execute.js'
 import { lowerOf } from './match.js'
 

@@ -10,11 +10,11 @@ import {
   GEMINI_UNTRUSTED_BANNER_DELAY_MS,
   PROFILE_READY_QUIET_MS
 } from '../../protocol/constants.js'
-import type { AutoAnswerRule } from '../auto-answer.js'
+import type { AutoAnswerRule } from '../ready/auto-answer.js'
 import type { CliProfile } from '../profile.js'
-import { screenReadinessRule } from '../readiness.js'
+import { screenReadinessRule } from '../ready/readiness.js'
 import { hasAny, joined, lowerOf } from './match.js'
-import { TUI_SUBMIT, type SubmitProfile } from '../submit.js'
+import { TUI_SUBMIT, type SubmitProfile } from '../inject/submit.js'
 
 /**
  * gemini turns an Enter that arrives within ~40 ms after it handled a paste into a newline

@@ -1,6 +1,6 @@
 /** Any terminal program: the generic readiness rule, never busy, nothing auto-answered. */
-import { GENERIC_INJECTION_PROFILE } from '../inject.js'
-import { genericReadinessRule } from '../readiness.js'
+import { GENERIC_INJECTION_PROFILE } from '../inject/inject.js'
+import { genericReadinessRule } from '../ready/readiness.js'
 import type { CliProfile } from '../profile.js'
 import { NO_BYPASS } from './types.js'
 

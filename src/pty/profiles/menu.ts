@@ -3,7 +3,7 @@
  * a prompt box between two rules, and selection menus (`❯ No, exit` / `  Yes, I trust this folder`)
  * answered by the label of the wanted option.
  */
-import type { AnswerScreen, KeyStep } from '../auto-answer.js'
+import type { AnswerScreen, KeyStep } from '../ready/auto-answer.js'
 
 const UP = '\x1b[A'
 const DOWN = '\x1b[B'

@@ -6,10 +6,10 @@
  */
 import { PROFILE_READY_QUIET_MS } from '../../protocol/constants.js'
 import type { CliProfile } from '../profile.js'
-import { screenReadinessRule } from '../readiness.js'
+import { screenReadinessRule } from '../ready/readiness.js'
 import { executeDialogRule } from './execute.js'
 import { compact, joined } from './match.js'
-import { TUI_SUBMIT } from '../submit.js'
+import { TUI_SUBMIT } from '../inject/submit.js'
 
 const PROGRESS_BAR = /^\s*[⬝■]{6,}/
 

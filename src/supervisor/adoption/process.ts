@@ -5,7 +5,7 @@
  */
 import { connect, type Socket } from 'node:net'
 import { ADOPT_CONNECT_WAIT_MS, ADOPTED_EXIT_POLL_MS, ADOPTED_EXIT_WAIT_MS } from '../../protocol/constants.js'
-import { isSameProcessAlive } from '../proc.js'
+import { isSameProcessAlive } from '../process/proc.js'
 
 /** What the pid journal says about a child to adopt. */
 export interface AdoptTarget {

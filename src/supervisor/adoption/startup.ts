@@ -7,12 +7,12 @@
  * before (orphans.ts), and those agents are respawned by the caller.
  */
 import type { Logger } from 'pino'
-import type { PreviousAgent } from '../agent-records.js'
+import type { PreviousAgent } from '../agents/records.js'
 import type { BrokerRuntime } from '../runtime.js'
 import { connectAdoption } from './process.js'
-import { readPidJournal, type PidEntry } from '../pid-journal.js'
-import { isSameProcessAlive } from '../proc.js'
-import { reapEntries, type ReapResult } from '../orphans.js'
+import { readPidJournal, type PidEntry } from '../process/pid-journal.js'
+import { isSameProcessAlive } from '../process/proc.js'
+import { reapEntries, type ReapResult } from '../process/orphans.js'
 
 export interface AdoptionResult {
   adopted: string[]

@@ -10,8 +10,8 @@
  *   silence alone never ends it. Either runtime also ends when its CLI exits by itself.
  */
 import type { Logger } from 'pino'
-import type { EventBus } from '../events.js'
-import type { SpawnRequest } from '../agent-spec.js'
+import type { EventBus } from '../observe/events.js'
+import type { SpawnRequest } from './spawn-spec.js'
 
 /** What task-exit needs of the runtime (the runtime is one; a narrow view keeps the import one-way). */
 export interface TaskExitHost {

@@ -3,7 +3,7 @@
  * with a report of what could not be used, and the text of a compacted journal. Pure: used by
  * the supervisor at start and by the pool task that compacts (workers/compact-journal.ts).
  */
-import type { DeliveryRecord, DeliveryStage } from '../delivery-tracker.js'
+import type { DeliveryRecord, DeliveryStage } from './tracker.js'
 
 /** Replay problems listed by reason (the counts cover all of them). */
 const REPORT_REASONS_MAX = 20

@@ -3,11 +3,11 @@
  * ones into their mailboxes, idempotency keys into the dedup cache — and what the replay could
  * not use (torn, unreadable, orphaned records) is logged with its reasons.
  */
-import type { DedupCache } from '../dedup-cache.js'
-import { DeliveryJournal, type JournalState } from '../delivery-journal.js'
-import { isTerminal, type DeliveryRecord, type DeliveryTracker } from '../delivery-tracker.js'
-import type { InboundMode, Mailbox } from '../mailbox.js'
-import type { SendResult } from '../messaging-types.js'
+import type { DedupCache } from './dedup-cache.js'
+import { DeliveryJournal, type JournalState } from './journal.js'
+import { isTerminal, type DeliveryRecord, type DeliveryTracker } from './tracker.js'
+import type { InboundMode, Mailbox } from './mailbox.js'
+import type { SendResult } from './types.js'
 
 /** What the replay fills in (the runtime). */
 export interface ReplayTarget {

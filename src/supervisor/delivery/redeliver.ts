@@ -3,9 +3,9 @@
  * that the agent's facts file (or its own history) says was typed, in part or whole, is sent
  * again only with `force`, and the answer says so (`forced`, `warning`).
  */
-import { wasTyped, type DeliveryRecord, type DeliveryTracker } from '../delivery-tracker.js'
-import { readFacts } from '../facts-reader.js'
-import { DeliveryNotFoundError, PossiblyTypedError, UnknownAgentError, type Message, type RedeliverResult } from '../messaging-types.js'
+import { wasTyped, type DeliveryRecord, type DeliveryTracker } from './tracker.js'
+import { readFacts } from '../state/facts-reader.js'
+import { DeliveryNotFoundError, PossiblyTypedError, UnknownAgentError, type Message, type RedeliverResult } from './types.js'
 
 /** What a redelivery needs from the delivery engine (Messaging). */
 export interface RedeliverHost {

@@ -1,0 +1,30 @@
+/** `POST /api/spawned/{name}/subscribe` and `/unsubscribe` (api.md §4.11). */
+import { z } from 'zod'
+import { subscribeChannels, unsubscribeChannels, UnknownAgentError } from '../../supervisor/agents/channels.js'
+import { channelSchema } from '../../protocol/names.js'
+import { ApiError, sendJson } from '../reply.js'
+import type { RouteContext, Router } from '../router.js'
+import { checkName, readJson, validate } from '../validate.js'
+
+const channelsSchema = z.object({ channels: z.array(z.string()) })
+
+function handler(op: typeof subscribeChannels) {
+  return async (ctx: RouteContext): Promise<void> => {
+    const body = validate(channelsSchema, await readJson(ctx.req, 'B'), 'B')
+    const channels = body.channels.map((c) => c.trim()).filter((c) => c.length > 0)
+    channels.forEach((c, i) => checkName(channelSchema, c, `channels.${i}`, 'B'))
+    try {
+      const change = op(ctx.rt, ctx.params.name!, channels)
+      await ctx.rt.stateWritten()
+      sendJson(ctx.res, 200, { name: change.name, channels: change.channels })
+    } catch (err) {
+      if (err instanceof UnknownAgentError) throw new ApiError(404, 'agent_not_found', err.message)
+      throw err
+    }
+  }
+}
+
+export function registerChannelRoutes(r: Router): void {
+  r.add('POST', '/api/spawned/:name/subscribe', handler(subscribeChannels))
+  r.add('POST', '/api/spawned/:name/unsubscribe', handler(unsubscribeChannels))
+}

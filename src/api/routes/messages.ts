@@ -1,0 +1,102 @@
+/**
+ * Messages: `POST /api/send`, `GET /api/threads`, `GET /api/history/stats` (api.md §4.12, §4.21),
+ * and `GET /api/messages/search` (ours: full-text search over the on-disk history).
+ */
+import { HubUnavailableError } from '../../hub/types.js'
+import { NoRecipientError, type SendRequest } from '../../supervisor/delivery/engine.js'
+import { buildQuery, SEARCH_TERMS_MAX } from '../../history/query.js'
+import { SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, type SearchResult } from '../../history/search.js'
+import { ApiError, sendJson } from '../reply.js'
+import type { RouteContext, Router } from '../router.js'
+import { parseSearchParams, parseSend } from '../schemas.js'
+import { buildThreads } from './threads.js'
+import { readJson } from '../validate.js'
+import { WORKSPACE_ID } from '../workspace.js'
+
+/** Sends and replies in the `/api/send` shape; shared by the admin and the agent send routes. */
+export async function performSend(ctx: RouteContext, req: SendRequest): Promise<void> {
+  try {
+    const result = await ctx.rt.send(req)
+    sendJson(ctx.res, 200, {
+      success: true,
+      event_id: result.event_id,
+      delivered: result.deliveries.length,
+      status: 'accepted',
+      local: true,
+      workspace_id: WORKSPACE_ID,
+      workspace_alias: null,
+      targets: result.targets,
+      deliveries: result.deliveries,
+      duplicate: result.duplicate
+    })
+  } catch (err) {
+    if (err instanceof NoRecipientError) throw new ApiError(404, 'agent_not_found', err.message, 'A', { to: err.to })
+    // The recipients are on other nodes and the team's NATS server cannot take the message now.
+    if (err instanceof HubUnavailableError) throw new ApiError(503, 'hub_unavailable', err.message, 'A', { to: req.to })
+    throw err
+  }
+}
+
+async function send(ctx: RouteContext): Promise<void> {
+  const req = parseSend(await readJson(ctx.req, 'A'))
+  const header = ctx.req.headers['idempotency-key']
+  if (!req.idempotency_key && typeof header === 'string' && header.trim()) req.idempotency_key = header.trim()
+  await performSend(ctx, req)
+}
+
+function threads(ctx: RouteContext): void {
+  sendJson(ctx.res, 200, { threads: buildThreads(ctx.rt.history.entries(), ctx.rt.config.name) })
+}
+
+function historyStats(ctx: RouteContext): void {
+  const entries = ctx.rt.history.entries()
+  sendJson(ctx.res, 200, {
+    messageCount: ctx.rt.history.total,
+    sessionCount: 1,
+    activeSessions: ctx.rt.agents.size,
+    uniqueAgents: ctx.rt.history.uniqueParticipants,
+    oldestMessageDate: entries.length > 0 ? new Date(entries[0]!.at).toISOString() : null
+  })
+}
+
+/**
+ * A message search for the API key (every message) or, with `agent`, for that agent (what it
+ * could have seen); shared by `/api/messages/search` and `/api/agent/messages/search`.
+ */
+export async function performSearch(ctx: RouteContext, agent: string | null): Promise<void> {
+  const p = parseSearchParams(ctx.url.searchParams)
+  const query = buildQuery(p)
+  if (query.terms.length > SEARCH_TERMS_MAX) throw new ApiError(400, 'invalid_request', `q has ${query.terms.length} terms; at most ${SEARCH_TERMS_MAX}`)
+  const limit = Math.min(p.limit ?? SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX)
+  let result: SearchResult
+  try {
+    result = agent === null ? await ctx.rt.history.search(query, limit) : await ctx.rt.history.searchAs(agent, query, limit)
+  } catch (err) {
+    throw new ApiError(503, 'search_unavailable', `search failed: ${(err as Error).message}`)
+  }
+  sendJson(ctx.res, 200, {
+    query: { q: p.q, terms: query.terms, from: query.from, to: query.to, channel: query.channel, limit },
+    messages: result.hits.map((h) => ({
+      seq: h.seq,
+      event_id: h.event_id,
+      from: h.from,
+      to: h.to,
+      body: h.body,
+      thread_id: h.thread_id,
+      at: new Date(h.at).toISOString(),
+      recipients: h.recipients
+    })),
+    count: result.hits.length,
+    truncated: result.truncated,
+    segments_scanned: result.segments_scanned,
+    segments_total: result.segments_total,
+    took_ms: Math.round(result.took_ms * 10) / 10
+  })
+}
+
+export function registerMessageRoutes(r: Router): void {
+  r.add('POST', '/api/send', send)
+  r.add('GET', '/api/messages/search', (ctx) => performSearch(ctx, null))
+  r.add('GET', '/api/threads', threads)
+  r.add('GET', '/api/history/stats', historyStats)
+}

@@ -1,0 +1,117 @@
+/**
+ * Per-agent terminal routes: snapshot, input, resize, model switch, interrupt
+ * (api.md §4.8, §4.9, §4.13, §4.14, §4.21).
+ */
+import { z } from 'zod'
+import { WorkerRequestError } from '../../supervisor/worker/handle.js'
+import { inputWriterFor } from '../ws/input-writer.js'
+import { interruptKeyFor } from '../ws/interrupt.js'
+import { ApiError, sendJson } from '../reply.js'
+import type { RouteContext, Router } from '../router.js'
+import { inputSchema, resizeSchema } from '../schemas.js'
+import { readJson, validate } from '../validate.js'
+import { requireAgent } from '../views.js'
+
+/** Maps a worker RPC failure to a status (api.md §8 classify_error). */
+export function classifyWorkerError(err: WorkerRequestError): ApiError {
+  const code = err.code
+  if (code === 'worker_timeout') return new ApiError(504, 'worker_timeout', err.message)
+  if (code === 'worker_disappeared') return new ApiError(503, 'worker_disappeared', err.message)
+  if (code === 'agent_not_found') return new ApiError(404, 'agent_not_found', err.message)
+  if (code === 'unsupported_operation') return new ApiError(400, 'unsupported_operation', err.message)
+  if (code === 'unsupported_runtime') return new ApiError(409, 'unsupported_runtime', err.message)
+  if (code === 'internal_error') return new ApiError(500, 'internal_error', err.message)
+  if (code.startsWith('invalid_')) return new ApiError(400, 'invalid_request', err.message)
+  return new ApiError(400, 'request_failed', err.message)
+}
+
+export function parseFormat(raw: string | null): 'plain' | 'ansi' {
+  const f = (raw ?? '').trim().toLowerCase()
+  if (f === '' || f === 'plain' || f === 'text') return 'plain'
+  if (f === 'ansi') return 'ansi'
+  throw new ApiError(400, 'invalid_format', `unsupported snapshot format '${raw}' (expected 'plain' or 'ansi')`)
+}
+
+async function snapshot(ctx: RouteContext): Promise<void> {
+  const format = parseFormat(ctx.url.searchParams.get('format'))
+  const entry = requireAgent(ctx.rt, ctx.params.name!, 'no worker named')
+  if (entry.handle.spec.runtime !== 'pty') {
+    throw new ApiError(409, 'unsupported_runtime', `unsupported_runtime: agent '${entry.handle.name}' has no PTY`)
+  }
+  try {
+    sendJson(ctx.res, 200, await entry.handle.request('snapshot_pty', { format }))
+  } catch (err) {
+    if (err instanceof WorkerRequestError) throw classifyWorkerError(err)
+    throw err
+  }
+}
+
+async function input(ctx: RouteContext): Promise<void> {
+  const body = validate(inputSchema, await readJson(ctx.req, 'B'), 'B')
+  requireAgent(ctx.rt, ctx.params.name!, 'unknown worker')
+  sendJson(ctx.res, 200, await inputWriterFor(ctx.rt).write(ctx.params.name!, body.data, 'unknown worker'))
+}
+
+async function resize(ctx: RouteContext): Promise<void> {
+  const body = validate(resizeSchema, await readJson(ctx.req, 'B'), 'B')
+  if (body.rows === 0 || body.cols === 0) {
+    throw new ApiError(400, 'invalid_request', 'invalid_dimensions: rows and cols must be >= 1')
+  }
+  const entry = requireAgent(ctx.rt, ctx.params.name!, 'unknown worker')
+  if (!entry.handle.send('resize_pty', { rows: body.rows, cols: body.cols })) {
+    if (entry.handle.congested) throw new ApiError(504, 'worker_timeout', `worker_timeout: worker '${entry.handle.name}' is not reading its input`)
+    throw new ApiError(503, 'worker_disappeared', `worker_disappeared: worker '${entry.handle.name}' is not running`)
+  }
+  sendJson(ctx.res, 200, { name: entry.handle.name, rows: body.rows, cols: body.cols })
+}
+
+const modelSchema = z.object({
+  model: z.string(),
+  timeout_ms: z.number().int().nonnegative().nullable().optional()
+})
+
+/** Family A agent look-up: `{success:false, name, error}` with 404 (the original: 500). */
+function requireAgentA(ctx: RouteContext) {
+  const name = ctx.params.name!
+  const entry = ctx.rt.agents.get(name)
+  if (!entry) throw new ApiError(404, 'agent_not_found', `unknown worker '${name}'`, 'A', { name })
+  return entry
+}
+
+async function setModel(ctx: RouteContext): Promise<void> {
+  const raw = await readJson(ctx.req, 'A')
+  const b = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {}
+  if (typeof b.model !== 'string' || b.model.trim() === '') {
+    throw new ApiError(400, 'invalid_request', 'Missing required field: model', 'A')
+  }
+  const body = validate(modelSchema, { model: b.model, timeout_ms: 'timeout_ms' in b ? b.timeout_ms : b.timeoutMs }, 'A')
+  const model = body.model.trim()
+  const entry = requireAgentA(ctx)
+  if (!entry.handle.send('set_model', { model })) {
+    throw new ApiError(503, 'worker_disappeared', `worker '${entry.handle.name}' is not running`, 'A', { name: entry.handle.name })
+  }
+  entry.handle.spec.model = model
+  await ctx.rt.saveState()
+  sendJson(ctx.res, 200, { name: entry.handle.name, model, success: true })
+}
+
+async function interrupt(ctx: RouteContext): Promise<void> {
+  if (ctx.req.headers['content-type']?.includes('application/json')) await readJson(ctx.req, 'A')
+  const entry = requireAgentA(ctx)
+  const key = interruptKeyFor(entry.handle.spec.cli)
+  try {
+    await inputWriterFor(ctx.rt).write(entry.handle.name, key.bytes)
+  } catch (err) {
+    if (err instanceof ApiError) throw new ApiError(err.status, err.code, err.message, 'A', { name: entry.handle.name })
+    throw err
+  }
+  sendJson(ctx.res, 200, { success: true, name: entry.handle.name, key: key.key })
+}
+
+export function registerPtyRoutes(r: Router): void {
+  r.add('GET', '/api/spawned/:name/snapshot', snapshot)
+  r.add('POST', '/api/spawned/:name/model', setModel)
+  r.add('POST', '/api/input/:name', input)
+  r.add('POST', '/api/resize/:name', resize)
+  r.add('POST', '/api/agents/by-name/:name/interrupt', interrupt)
+}

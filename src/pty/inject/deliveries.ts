@@ -1,0 +1,441 @@
+/**
+ * Relay deliveries inside the child: dedup, queue, injection (one at a time, only once the
+ * CLI is ready) and echo verification.
+ *
+ *   deliver_relay → delivery_queued → [CLI ready] → type text, pause, Enter, drain
+ *     → delivery_injected → (relay line seen on screen) → delivery_ack + delivery_verified
+ *                         → (not seen within the window) → delivery_failed{stage:'injected'}
+ *
+ * The next delivery starts only after the current one is verified or failed, plus
+ * INJECT_GAP_MS. `verified` is never reported because time passed.
+ *
+ * Wait mode (the default) types only at an idle point: output quiet for INJECT_IDLE_QUIET_MS and
+ * the CLI's profile not showing it busy. Steer mode interrupts (ESC ESC) and types at once.
+ * A delivery whose `deadline_ms` passes before it could be typed fails at stage `queued`
+ * (untyped). Before the first byte of a delivery is typed, `injecting` is recorded durably in the
+ * agent's facts file; a delivery the facts show as already typed is never typed again.
+ *
+ * Once the first byte went to node-pty the delivery is typed (or being typed), whatever happens
+ * next: it never fails at stage `queued` again. A program that stops reading its terminal leaves
+ * the bytes in node-pty's queue; after PTY_WRITE_DRAIN_TIMEOUT_MS the child says
+ * `delivery_injecting` and keeps waiting, up to PTY_SLOW_DRAIN_DEADLINE_MS, before the delivery
+ * fails at stage `injected` with its own reason (the rest of the text may still reach it). The
+ * kernel may take the whole text at once and the program read it later: when the echo window
+ * ends with the start of the text on screen and not its end, the same deadline applies.
+ */
+import type { IMarker } from '@xterm/headless'
+import {
+  INJECT_ENTER_DELAY_MS,
+  INJECT_GAP_MS,
+  INJECT_IDLE_QUIET_MS,
+  PTY_WRITE_DRAIN_TIMEOUT_MS,
+  STEER_ESC_DELAY_MS,
+  VERIFY_PARSE_GRACE_MS
+} from '../../protocol/constants.js'
+import type { PayloadOf, RelayDelivery, WorkerToBrokerFrame, WorkerToBrokerType } from '../../protocol/frames.js'
+import type { Logger } from '../../protocol/log.js'
+import { DeliveryQueue, SeenDeliveries, type DeliveryStatusType, type StatusFrame } from './delivery-queue.js'
+import { relayNameProblem } from '../../child/relay-line.js'
+import { localeIsUtf8, terminalInput, type TerminalMode } from '../../child/terminal-text.js'
+import { formatInjection, type InjectionProfile, type ReminderEnv } from './inject.js'
+import type { Screen } from '../screen.js'
+import { echoIncompleteReason, echoNeedle, echoTimeoutReason, screenShowsNeedle, screenShowsNeedleCompact, screenShowsNeedleHead, screenShowsNeedleTail } from './verify.js'
+import { showsPlaceholderFor, stillInInput, SUBMIT_POLL_MS, textTaken, type SubmitProfile } from './submit.js'
+import type { FactsStore } from '../facts.js'
+import { sleep, type PtyWriter } from '../writer.js'
+
+export type SendFrame = <T extends WorkerToBrokerType>(
+  type: T,
+  payload: PayloadOf<WorkerToBrokerFrame, T>,
+  requestId?: string | null
+) => void
+
+export interface DeliveriesOptions {
+  send: SendFrame
+  writer: PtyWriter
+  screen: Screen
+  log: Logger
+  workerName: () => string
+  verifyWindowMs: () => number
+  profile: InjectionProfile
+  reminderEnv: ReminderEnv
+  /** The agent's facts file, once `init_worker` named it. */
+  facts: () => FactsStore | null
+  /** Epoch ms of the last PTY output. */
+  lastOutputAtMs: () => number
+  /** The CLI's profile sees it mid-turn (spinner, "esc to interrupt"…). */
+  profileBusy: () => boolean
+  /** Multi-line text is sent as a bracketed paste. */
+  bracketedPaste: () => boolean
+  /** The CLI's locale is not UTF-8 (default: read from this process's environment, which the CLI inherits). */
+  asciiOnly?: () => boolean
+  /** How this CLI takes and submits typed text (submit.ts). */
+  submit: SubmitProfile
+  /** Sends buffered `worker_stream` output now (the output that proves a delivery goes first). */
+  flushOutput: () => void
+}
+
+/** Longest wait for a program that stopped reading its terminal to take an injected text. */
+export const PTY_SLOW_DRAIN_DEADLINE_MS = 60_000
+
+/** Why a delivery whose bytes never drained into the terminal ends `failed`. */
+export function slowDrainReason(pendingBytes: number): string {
+  return `pty write did not drain within ${PTY_SLOW_DRAIN_DEADLINE_MS / 1000}s: the program stopped reading its terminal with ${pendingBytes} bytes still queued (partly typed; not typed again)`
+}
+
+/** Told to a supervisor that re-sends a delivery an earlier worker of this agent already typed. */
+export const TYPED_BY_EARLIER_WORKER = 'typed by an earlier worker of this agent, which stopped before the echo was seen; not typed again'
+
+interface Queued {
+  d: RelayDelivery
+  requestId: string | null
+}
+
+interface Active extends Queued {
+  /** `confirming`: verified, and watching the input row until the text has left it (submitted). */
+  phase: 'injecting' | 'verifying' | 'confirming'
+  /** The first byte was handed to node-pty: from now on it counts as typed. */
+  typed: boolean
+  needle: string
+  /** What was typed (reminder + relay line), for placeholder and input-row checks. */
+  typedText: string
+  marker: IMarker | undefined
+  deadlineMs: number
+  windowMs: number
+  /** When typing began (epoch ms): the slow-reader deadline counts from here. */
+  startedAtMs: number
+  injectedAtMs: number
+  /** The needle was on the visible screen before typing: only text after the marker counts then. */
+  neededBefore: boolean
+  /** A paste placeholder stating the typed size was seen after typing. */
+  placeholderSeen: boolean
+  /** Extra Enters pressed because the text still sat in the input row. */
+  extraEnters: number
+  nextSubmitCheckMs: number
+  submitting: boolean
+}
+
+/** A message still sitting in the CLI's input row is looked for up to this many verify windows. */
+export const VERIFY_PENDING_EXTEND_FACTOR = 3
+/** …checking again this often. */
+export const VERIFY_PENDING_STEP_MS = 500
+
+export class Deliveries {
+  readonly #o: DeliveriesOptions
+  readonly #queue = new DeliveryQueue<Queued>()
+  readonly #seen = new SeenDeliveries()
+  #active: Active | null = null
+  #ready = false
+  #closed = false
+  #gapTimer: NodeJS.Timeout | null = null
+  #idleTimer: NodeJS.Timeout | null = null
+  readonly #afterIdleWait = (): void => {
+    this.#idleTimer = null
+    this.#pump()
+  }
+  readonly #afterGap = (): void => {
+    this.#gapTimer = null
+    this.#pump()
+  }
+
+  constructor(opts: DeliveriesOptions) {
+    this.#o = opts
+  }
+
+  /** Queued deliveries plus the one in flight. */
+  get pending(): number {
+    return this.#queue.size + (this.#active ? 1 : 0)
+  }
+
+  /** The CLI is ready: injections may start. */
+  setReady(): void {
+    this.#ready = true
+    this.#pump()
+  }
+
+  deliver(d: RelayDelivery, requestId: string | null): void {
+    if (this.#closed) return
+    const last = this.#seen.last(d.delivery_id)
+    if (last) {
+      // A duplicate: tell the supervisor what already happened instead of typing it twice.
+      this.#o.log.debug({ delivery_id: d.delivery_id, status: last.type }, 'duplicate delivery; re-sending its status')
+      this.#o.send(last.type, last.payload as never, requestId)
+      return
+    }
+    const badName = relayNameProblem(d)
+    if (badName !== null) {
+      this.#status(d, requestId, 'delivery_failed', { delivery_id: d.delivery_id, event_id: d.event_id, reason: `invalid_name: ${badName}`, stage: 'queued' })
+      return
+    }
+    const fact = this.#o.facts()?.get(d.delivery_id)
+    if (fact === 'verified') {
+      const ref = { delivery_id: d.delivery_id, event_id: d.event_id }
+      this.#o.send('delivery_ack', ref, requestId)
+      this.#status(d, requestId, 'delivery_verified', { ...ref, verification: 'echo' })
+      return
+    }
+    if (fact === 'injecting' || fact === 'failed') {
+      this.#status(d, requestId, 'delivery_failed', { delivery_id: d.delivery_id, event_id: d.event_id, reason: TYPED_BY_EARLIER_WORKER, stage: 'injected' })
+      return
+    }
+    if (!this.#queue.push({ d, requestId }, d.priority)) {
+      // Not remembered: a later re-send may find room.
+      this.#o.send('delivery_failed', { delivery_id: d.delivery_id, event_id: d.event_id, reason: 'queue_full', stage: 'queued' }, requestId)
+      return
+    }
+    this.#status(d, requestId, 'delivery_queued', this.#stamp(d))
+    this.#pump()
+  }
+
+  /** Checks the in-flight delivery against the screen; `screenChanged` if output was parsed since the last tick. */
+  tick(nowMs: number, screenChanged: boolean): void {
+    this.#expire(nowMs)
+    const a = this.#active
+    if (!a) return this.#pump()
+    if (a.phase === 'confirming') return this.#confirmSubmitted(a, nowMs)
+    if (a.phase !== 'verifying') return
+    if (screenChanged && this.#seenOnScreen(a)) return this.#verified(a)
+    this.#checkSubmitted(a, nowMs)
+    if (nowMs < a.deadlineMs) return
+    if (this.#o.screen.parsing && nowMs < a.deadlineMs + VERIFY_PARSE_GRACE_MS) return
+    if (this.#seenOnScreen(a)) return this.#verified(a)
+    // The program drew the start of the text and not yet its end: it is still reading (slowly).
+    const started = screenShowsNeedleHead(this.#o.screen.textFrom(a.marker), a.needle)
+    if (started && nowMs < a.startedAtMs + PTY_SLOW_DRAIN_DEADLINE_MS) return
+    // The CLI visibly took the text (it still sits in its input row) but is slow to submit it:
+    // keep looking, bounded, rather than fail a message the CLI has.
+    const pending = stillInInput(this.#o.screen.cursorRowText(), a.typedText)
+    if (pending && nowMs < a.injectedAtMs + a.windowMs * VERIFY_PENDING_EXTEND_FACTOR) {
+      a.deadlineMs = nowMs + VERIFY_PENDING_STEP_MS
+      return
+    }
+    if (started) return this.#fail(a, 'injected', echoIncompleteReason(PTY_SLOW_DRAIN_DEADLINE_MS))
+    this.#fail(a, 'injected', pending ? `${echoTimeoutReason(a.windowMs * VERIFY_PENDING_EXTEND_FACTOR)}: the text is still in the CLI's input row, not submitted` : echoTimeoutReason(a.windowMs))
+  }
+
+  /**
+   * The CLI is gone: one last look at the screen for the delivery in flight, then every
+   * delivery not verified fails with `reason`. Nothing is sent after this.
+   */
+  close(reason: string): void {
+    if (this.#closed) return
+    const a = this.#active
+    if (a && a.phase === 'verifying' && this.#seenOnScreen(a)) this.#verified(a)
+    const active = this.#active
+    if (active?.phase === 'confirming') this.#finish(active)
+    else if (active) this.#fail(active, active.phase === 'verifying' || active.typed ? 'injected' : 'queued', reason)
+    for (const q of this.#queue.drain()) this.#fail(q, 'queued', reason)
+    this.#closed = true
+    if (this.#gapTimer) clearTimeout(this.#gapTimer)
+    this.#gapTimer = null
+    if (this.#idleTimer) clearTimeout(this.#idleTimer)
+    this.#idleTimer = null
+  }
+
+  #stamp(d: RelayDelivery) {
+    return { delivery_id: d.delivery_id, event_id: d.event_id, worker_name: this.#o.workerName(), timestamp: Date.now() }
+  }
+
+  #status<T extends DeliveryStatusType>(d: RelayDelivery, requestId: string | null, type: T, payload: PayloadOf<WorkerToBrokerFrame, T>): void {
+    this.#seen.record(d.delivery_id, { type, payload } as StatusFrame)
+    this.#o.send(type, payload as never, requestId)
+  }
+
+  /** Queued deliveries whose deadline passed fail untyped. */
+  #expire(nowMs: number): void {
+    if (this.#queue.size === 0) return
+    const expired = this.#queue.removeWhere((q) => q.d.deadline_ms != null && q.d.deadline_ms <= nowMs)
+    for (const q of expired) {
+      const why = this.#ready ? 'the agent stayed busy' : 'the agent never became ready'
+      this.#fail(q, 'queued', `not typed before its deadline: ${why}`)
+    }
+  }
+
+  /** Wait-mode deliveries are typed only at an idle point. */
+  #idlePoint(): boolean {
+    return Date.now() - this.#o.lastOutputAtMs() >= INJECT_IDLE_QUIET_MS && !this.#o.profileBusy()
+  }
+
+  #pump(): void {
+    if (this.#closed || !this.#ready || this.#active || this.#gapTimer) return
+    const head = this.#queue.peek()
+    if (!head) return
+    if (head.d.injection_mode !== 'steer' && !this.#idlePoint()) {
+      // Look again when the quiet period would be over (or on the next tick, if the CLI is busy).
+      if (!this.#idleTimer) {
+        const wait = Math.max(1, INJECT_IDLE_QUIET_MS - (Date.now() - this.#o.lastOutputAtMs()))
+        this.#idleTimer = setTimeout(this.#afterIdleWait, wait)
+        this.#idleTimer.unref()
+      }
+      return
+    }
+    const next = this.#queue.shift()
+    if (!next) return
+    const { text, relayLine } = formatInjection(next.d, this.#o.profile, this.#o.workerName(), this.#o.reminderEnv)
+    // Every typed byte goes through the one encoder: a paste or one line, no key but our Enter.
+    const mode: TerminalMode = { bracketedPaste: this.#o.bracketedPaste(), asciiOnly: this.#o.asciiOnly?.() ?? !localeIsUtf8(process.env) }
+    const typed = terminalInput(text, mode).bytes
+    const needle = echoNeedle(terminalInput(relayLine, mode).shown)
+    const windowMs = this.#o.verifyWindowMs()
+    const input = terminalInput(text, mode)
+    const active: Active = {
+      ...next,
+      phase: 'injecting',
+      typed: false,
+      needle,
+      typedText: input.shown,
+      marker: undefined,
+      deadlineMs: 0,
+      windowMs,
+      startedAtMs: Date.now(),
+      injectedAtMs: 0,
+      neededBefore: false,
+      placeholderSeen: false,
+      extraEnters: 0,
+      nextSubmitCheckMs: 0,
+      submitting: false
+    }
+    this.#active = active
+    this.#inject(active, typed).catch((err: unknown) => {
+      this.#o.log.error({ err, delivery_id: active.d.delivery_id }, 'injection failed')
+      const begun = active.typed ? ' after typing had begun (not typed again)' : ''
+      if (this.#active === active) this.#fail(active, active.typed ? 'injected' : 'queued', `injection failed${begun}: ${(err as Error).message}`)
+    })
+  }
+
+  async #inject(a: Active, bytes: string): Promise<void> {
+    const steer = a.d.injection_mode === 'steer'
+    const writer = this.#o.writer
+    const drained = await writer.run(async (rawWrite) => {
+      // Mark the line the cursor is on once all earlier output is parsed: the echo appears at or after it.
+      const screen = this.#o.screen
+      await screen.settle()
+      a.marker = screen.markCursorLine()
+      a.neededBefore = screenShowsNeedleCompact(screen.visibleText(), a.needle)
+      // From here on the text may reach the screen: say so durably before the first byte.
+      this.#o.facts()?.record(a.d.delivery_id, 'injecting', true)
+      const write = (data: string): void => {
+        a.typed = true
+        rawWrite(data)
+      }
+      if (steer) {
+        write('\x1b\x1b')
+        await sleep(STEER_ESC_DELAY_MS)
+      }
+      write(bytes)
+      await this.#waitTaken(a)
+      await sleep(Math.max(INJECT_ENTER_DELAY_MS, this.#o.submit.pasteSettleMs))
+      write('\r')
+      if (await writer.drain(PTY_WRITE_DRAIN_TIMEOUT_MS)) return true
+      if (writer.closed || this.#closed || this.#active !== a) return false
+      // A slow reader: the bytes are on their way; say so, and give it its own deadline.
+      this.#status(a.d, a.requestId, 'delivery_injecting', { ...this.#stamp(a.d), pending_bytes: writer.pendingBytes() })
+      return writer.drain(PTY_SLOW_DRAIN_DEADLINE_MS - PTY_WRITE_DRAIN_TIMEOUT_MS)
+    })
+    if (this.#closed || this.#active !== a) return
+    if (!drained) return this.#fail(a, 'injected', slowDrainReason(writer.pendingBytes()))
+    this.#status(a.d, a.requestId, 'delivery_injected', this.#stamp(a.d))
+    a.phase = 'verifying'
+    a.injectedAtMs = Date.now()
+    a.deadlineMs = a.injectedAtMs + a.windowMs
+    a.nextSubmitCheckMs = Date.now() + this.#o.submit.submitCheckMs
+    // The echo usually arrives while the text is typed: look once everything so far is parsed,
+    // then on every tick that parsed new output.
+    await this.#o.screen.settle()
+    if (this.#closed || this.#active !== a) return
+    if (this.#seenOnScreen(a)) this.#verified(a)
+  }
+
+  /** Waits (bounded) until the CLI shows the typed text or its placeholder: then Enter may go. */
+  async #waitTaken(a: Active): Promise<void> {
+    const until = Date.now() + this.#o.submit.takeTimeoutMs
+    while (Date.now() < until && !this.#closed) {
+      await this.#o.screen.settle()
+      const visible = this.#o.screen.visibleText()
+      if (showsPlaceholderFor(visible, a.typedText)) a.placeholderSeen = true
+      if (textTaken(visible, a.typedText)) return
+      await sleep(SUBMIT_POLL_MS)
+    }
+  }
+
+  /**
+   * After a verified delivery: the next one waits until the text left the input row (Enter
+   * pressed again while it has not, bounded by `maxExtraEnters`).
+   */
+  #confirmSubmitted(a: Active, nowMs: number): void {
+    if (a.submitting || nowMs < a.nextSubmitCheckMs || this.#o.screen.parsing) return
+    const pending = stillInInput(this.#o.screen.cursorRowText(), a.typedText)
+    if (!pending || a.extraEnters >= this.#o.submit.maxExtraEnters) return this.#finish(a, true)
+    this.#checkSubmitted(a, nowMs)
+  }
+
+  /** Still in the input row after Enter (a swallowed or early Enter): press Enter again, bounded. */
+  #checkSubmitted(a: Active, nowMs: number): void {
+    const s = this.#o.submit
+    if (a.submitting || a.extraEnters >= s.maxExtraEnters || nowMs < a.nextSubmitCheckMs || this.#o.screen.parsing) return
+    a.nextSubmitCheckMs = nowMs + s.submitCheckMs
+    if (!stillInInput(this.#o.screen.cursorRowText(), a.typedText)) return
+    a.extraEnters++
+    a.submitting = true
+    this.#o.log.info({ delivery_id: a.d.delivery_id, extra_enters: a.extraEnters }, 'text still in the input row after Enter: pressing Enter again')
+    void this.#o.writer
+      .run(async (write) => write('\r'))
+      .finally(() => {
+        a.submitting = false
+      })
+  }
+
+  /**
+   * Evidence that the CLI took the message, strongest first: the relay line after the injection
+   * marker (whitespace collapsed, then compacted: borders, gutters and wraps removed); the relay
+   * line anywhere on the visible screen when it was not there before typing (CLIs that redraw
+   * above the cursor row); a placeholder stating the typed size, seen after typing, together
+   * with the end of the relay line on screen (long pastes whose head scrolled away).
+   */
+  #seenOnScreen(a: Active): boolean {
+    const screen = this.#o.screen
+    const fromMarker = screen.textFrom(a.marker)
+    if (screenShowsNeedle(fromMarker, a.needle) || screenShowsNeedleCompact(fromMarker, a.needle)) return true
+    const visible = screen.visibleText()
+    if (!a.neededBefore && screenShowsNeedleCompact(visible, a.needle)) return true
+    if (!a.placeholderSeen && (showsPlaceholderFor(visible, a.typedText) || showsPlaceholderFor(fromMarker, a.typedText))) a.placeholderSeen = true
+    return a.placeholderSeen && !a.neededBefore && (screenShowsNeedleTail(fromMarker, a.needle) || screenShowsNeedleTail(visible, a.needle))
+  }
+
+  #verified(a: Active): void {
+    const ref = { delivery_id: a.d.delivery_id, event_id: a.d.event_id }
+    this.#recordFact(a.d.delivery_id, 'verified', true)
+    this.#o.flushOutput()
+    this.#o.send('delivery_ack', ref, a.requestId)
+    this.#status(a.d, a.requestId, 'delivery_verified', { ...ref, verification: 'echo' })
+    if (this.#o.submit.maxExtraEnters > 0 && !this.#closed) {
+      a.phase = 'confirming'
+      return
+    }
+    this.#finish(a, true)
+  }
+
+  #fail(q: Queued, stage: 'queued' | 'injected', reason: string): void {
+    this.#o.log.warn({ delivery_id: q.d.delivery_id, stage, reason }, 'delivery failed')
+    if (stage === 'injected') this.#recordFact(q.d.delivery_id, 'failed', false)
+    this.#status(q.d, q.requestId, 'delivery_failed', { delivery_id: q.d.delivery_id, event_id: q.d.event_id, reason, stage })
+    if (this.#active === q) this.#finish(q as Active)
+  }
+
+  /** A fact after typing: if the disk refuses it, the earlier `injecting` still stops a re-type. */
+  #recordFact(id: string, fact: 'verified' | 'failed', durable: boolean): void {
+    try {
+      this.#o.facts()?.record(id, fact, durable)
+    } catch (err) {
+      this.#o.log.warn({ err, delivery_id: id, fact }, 'could not record a delivery fact')
+    }
+  }
+
+  #finish(a: Active, verified = false): void {
+    a.marker?.dispose()
+    this.#active = null
+    if (this.#closed) return
+    this.#gapTimer = setTimeout(this.#afterGap, verified ? Math.max(INJECT_GAP_MS, this.#o.submit.turnStartMs) : INJECT_GAP_MS)
+    this.#gapTimer.unref()
+  }
+}

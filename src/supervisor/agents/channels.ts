@@ -1,0 +1,67 @@
+/**
+ * Channel subscriptions of a running agent (api.md §4.11). The list lives in three places kept
+ * in step: the hub (routing), the agent's spec (`spec.channels`, what a respawn uses) and its
+ * state record (written by `saveState`, so a restarted broker brings the list back).
+ */
+import type { BrokerRuntime } from '../runtime.js'
+
+export class UnknownAgentError extends Error {
+  readonly code = 'agent_not_found'
+  constructor(name: string) {
+    super(`unknown worker '${name}'`)
+    this.name = 'UnknownAgentError'
+  }
+}
+
+/** `current` plus the channels of `add` not already in it (case-insensitive; `ops` ≠ `#ops`). */
+export function mergeChannels(current: readonly string[], add: readonly string[]): string[] {
+  const out = [...current]
+  const seen = new Set(current.map((c) => c.toLowerCase()))
+  for (const ch of add) {
+    const key = ch.toLowerCase()
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push(ch)
+  }
+  return out
+}
+
+/** `current` without the channels of `remove` (case-insensitive). */
+export function removeChannels(current: readonly string[], remove: readonly string[]): string[] {
+  const drop = new Set(remove.map((c) => c.toLowerCase()))
+  return current.filter((c) => !drop.has(c.toLowerCase()))
+}
+
+export interface ChannelChange {
+  name: string
+  /** The full list after the change. */
+  channels: string[]
+  /** The channels that were really added or removed. */
+  changed: string[]
+}
+
+function apply(rt: BrokerRuntime, name: string, op: 'subscribe' | 'unsubscribe', list: readonly string[]): ChannelChange {
+  const entry = rt.agents.get(name)
+  if (!entry) throw new UnknownAgentError(name)
+  const h = entry.handle
+  const before = [...(rt.hub.channelsOf(h.name) ?? h.spec.channels)]
+  const after = op === 'subscribe' ? mergeChannels(before, list) : removeChannels(before, list)
+  const beforeKeys = new Set(before)
+  const afterKeys = new Set(after)
+  const changed = op === 'subscribe' ? after.filter((c) => !beforeKeys.has(c)) : before.filter((c) => !afterKeys.has(c))
+  if (changed.length > 0) {
+    rt.hub.setChannels(h.name, after)
+    h.spec.channels = after
+    rt.saveState()
+    rt.emit({ kind: op === 'subscribe' ? 'channel_subscribed' : 'channel_unsubscribed', name: h.name, channels: changed })
+  }
+  return { name: h.name, channels: after, changed }
+}
+
+export function subscribeChannels(rt: BrokerRuntime, name: string, channels: readonly string[]): ChannelChange {
+  return apply(rt, name, 'subscribe', channels)
+}
+
+export function unsubscribeChannels(rt: BrokerRuntime, name: string, channels: readonly string[]): ChannelChange {
+  return apply(rt, name, 'unsubscribe', channels)
+}

@@ -1,0 +1,42 @@
+/** Insert-if-new keys with a time to live and a size bound (runtime.md §3.5), oldest evicted first. */
+import { DEDUP_MAX_ENTRIES, DEDUP_TTL_MS } from '../../protocol/constants.js'
+
+export class DedupCache<V> {
+  readonly #entries = new Map<string, { at: number; value: V }>()
+  readonly #ttlMs: number
+  readonly #max: number
+
+  constructor(ttlMs = DEDUP_TTL_MS, max = DEDUP_MAX_ENTRIES) {
+    this.#ttlMs = ttlMs
+    this.#max = max
+  }
+
+  get(key: string, nowMs = Date.now()): V | undefined {
+    const e = this.#entries.get(key)
+    if (!e || nowMs - e.at >= this.#ttlMs) return undefined
+    return e.value
+  }
+
+  set(key: string, value: V, nowMs = Date.now()): void {
+    this.restore(key, nowMs, value, nowMs)
+  }
+
+  /** Puts back an entry created at `atMs` (from the journal); expired ones are ignored. */
+  restore(key: string, atMs: number, value: V, nowMs = Date.now()): void {
+    if (nowMs - atMs >= this.#ttlMs || this.#entries.has(key)) return
+    this.#entries.set(key, { at: atMs, value })
+    if (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!)
+  }
+
+  /** Drops expired entries (they were inserted in time order, so from the front). */
+  purge(nowMs = Date.now()): void {
+    for (const [key, e] of this.#entries) {
+      if (nowMs - e.at < this.#ttlMs) break
+      this.#entries.delete(key)
+    }
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+}

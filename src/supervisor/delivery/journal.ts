@@ -1,0 +1,303 @@
+/**
+ * The write-ahead delivery journal: `deliveries.jsonl` in the state dir, one JSON line per fact.
+ *   {"t":"c","r":<record>}                    a delivery was accepted (fsync'd before /api/send answers)
+ *   {"t":"s","id","stage","reason"?,"at"}     it moved to a stage
+ *   {"t":"a","id","attempts"}                 it was handed to a worker again
+ *   {"t":"m","agent","mode"}                  an agent's inbound delivery mode changed
+ * Replaying the lines rebuilds every delivery's last known stage; lines that cannot be read are
+ * counted and reported (`JournalReport`), never skipped silently. The file is compacted at start
+ * (past JOURNAL_START_COMPACT_BYTES) and when it grows past JOURNAL_COMPACT_BYTES (open records, dead letters and the newest
+ * finished ones are kept) — in the offload pool (`compactInPool`): a worker replays the file up
+ * to that moment and writes the kept records to a temp file; the loop then appends the lines
+ * written meanwhile, syncs and renames (docs/architecture.md).
+ *
+ * Every append is a complete line or nothing (durable.ts `appendRecord`). Creations and mode
+ * changes are fsync'd before the call returns and throw `StorageUnavailableError` when they
+ * cannot be made durable (the file is cut back to the last complete record). Stage and attempt
+ * lines that cannot be written wait in memory, in order, and go first on the next append or
+ * tick: the journal catches up by itself once the disk has room.
+ */
+import { closeSync, ftruncateSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { JOURNAL_COMPACT_BYTES } from '../../protocol/constants.js'
+import { openAppendNoFollow } from '../../protocol/safe-open.js'
+import type { OffloadPool } from '../../offload/pool.js'
+import type { DeliveryRecord, DeliveryStage } from './tracker.js'
+import { compactedText, replayJournal, type CompactJournalTask, type JournalState } from './journal-lines.js'
+import { NODE_APPEND_IO, StorageUnavailableError, TornAppendError, appendRecord, asStorageError, errnoCode, syncDir, writeAll, writeAtomic, type AppendIo } from '../state/durable.js'
+
+/**
+ * At start the journal is compacted only past this size: a small journal costs nothing to replay,
+ * and a broker that starts with one does not start the offload pool (a thread, ~8 MiB) for it.
+ */
+export const JOURNAL_START_COMPACT_BYTES = 256 * 1024
+
+/** Wait before trying a failed compaction again. */
+export const JOURNAL_COMPACT_RETRY_MS = 10_000
+
+/** The journal's writing health, for `/api/status`. */
+export interface JournalHealth {
+  ok: boolean
+  last_error: string | null
+  last_error_at: string | null
+  /** Stage lines waiting in memory for the disk to take them. */
+  backlog: number
+}
+
+export { compactedText, replayJournal, type CompactJournalTask, type JournalReport, type JournalState } from './journal-lines.js'
+
+export class DeliveryJournal {
+  readonly path: string
+  readonly #io: AppendIo
+  #fd: number
+  /** Size of the file up to its last complete record. */
+  #bytes = 0
+  #dirty = false
+  /** A failed append whose partial bytes could not be cut off: cut them before the next one. */
+  #torn = false
+  readonly #backlog: Buffer[] = []
+  #lastError: { message: string; at: number } | null = null
+  #compactRetryAt = 0
+  #closed = false
+  /** Lines written while a compaction runs in the pool (they go to the compacted file too). */
+  #tail: Buffer[] | null = null
+
+  /** Opens the journal for appending; bytes after `validBytes` (a torn last record) are cut off. */
+  constructor(path: string, opts: { validBytes?: number; io?: AppendIo } = {}) {
+    this.path = path
+    this.#io = opts.io ?? NODE_APPEND_IO
+    this.#fd = openAppendNoFollow(path)
+    let size = 0
+    try {
+      size = statSync(path).size
+    } catch {
+      size = 0
+    }
+    this.#bytes = opts.validBytes !== undefined ? Math.min(opts.validBytes, size) : size
+    if (this.#bytes < size) {
+      try {
+        ftruncateSync(this.#fd, this.#bytes)
+      } catch {
+        this.#torn = true
+      }
+    }
+  }
+
+  /** Reads every line of a journal file; what cannot be used is counted in `report`. */
+  static load(path: string): JournalState {
+    let buf: Buffer
+    try {
+      buf = readFileSync(path)
+    } catch {
+      return replayJournal(Buffer.alloc(0))
+    }
+    return replayJournal(buf)
+  }
+
+  get health(): JournalHealth {
+    return {
+      ok: this.#lastError === null,
+      last_error: this.#lastError?.message ?? null,
+      last_error_at: this.#lastError ? new Date(this.#lastError.at).toISOString() : null,
+      backlog: this.#backlog.length
+    }
+  }
+
+  /** Appends the creation of deliveries and waits until they are on disk; throws StorageUnavailableError if they cannot be. */
+  created(records: readonly DeliveryRecord[]): void {
+    if (records.length === 0) return
+    this.#durable(records.map((r) => JSON.stringify({ t: 'c', r })).join('\n') + '\n')
+  }
+
+  stage(id: string, stage: DeliveryStage, at: number, reason?: string): void {
+    this.#later(JSON.stringify(reason === undefined ? { t: 's', id, stage, at } : { t: 's', id, stage, reason, at }) + '\n')
+  }
+
+  attempt(id: string, attempts: number): void {
+    this.#later(JSON.stringify({ t: 'a', id, attempts }) + '\n')
+  }
+
+  /** Appends a mode change durably; throws StorageUnavailableError if it cannot be. */
+  mode(agent: string, mode: string): void {
+    this.#durable(JSON.stringify({ t: 'm', agent, mode }) + '\n')
+  }
+
+  /** Writes what is waiting and fdatasyncs if anything was written since the last one (the tick). */
+  sync(): void {
+    try {
+      this.#catchUp()
+      if (!this.#dirty) return
+      this.#io.datasync(this.#fd)
+      this.#dirty = false
+      this.#lastError = null
+    } catch (err) {
+      this.#failed(err)
+    }
+  }
+
+  get needsCompaction(): boolean {
+    return this.#bytes > JOURNAL_COMPACT_BYTES && Date.now() >= this.#compactRetryAt
+  }
+
+  get worthCompactingAtStart(): boolean {
+    return this.#bytes > JOURNAL_START_COMPACT_BYTES
+  }
+
+  /** Whether a compaction in the pool is under way. */
+  get compacting(): boolean {
+    return this.#tail !== null
+  }
+
+  /**
+   * Compacts in the offload pool, keeping the deliveries `keep` names (their state as journaled)
+   * and `modes`. The loop's share: the list of ids now; when the worker is done, appending the
+   * lines written meanwhile to its file, one fdatasync and a rename. One at a time. A failure
+   * (disk full…) leaves the journal as it was, removes the temp file, and the next try waits
+   * JOURNAL_COMPACT_RETRY_MS. Lines waiting for disk space stay waiting (they go to the new file).
+   */
+  async compactInPool(pool: OffloadPool, keep: Iterable<DeliveryRecord>, modes: ReadonlyMap<string, string>): Promise<void> {
+    if (this.#tail !== null || this.#closed) return
+    this.sync() // what the worker replays is on disk
+    const tmp = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(6).toString('hex')}.tmp`)
+    const task: CompactJournalTask = { path: this.path, upToBytes: this.#bytes, keep: [...keep].map((r) => r.delivery_id), modes: [...modes], tmp }
+    const tail: Buffer[] = (this.#tail = [])
+    try {
+      const { bytes } = await pool.run<{ bytes: number }>('compact-journal', task)
+      if (this.#closed) throw new Error('journal closed during compaction')
+      if (this.#torn) throw new Error('journal has a torn record to cut first')
+      const fd = openAppendNoFollow(tmp)
+      let size = bytes
+      try {
+        for (const buf of tail) {
+          writeAll(fd, buf, tmp)
+          size += buf.length
+        }
+        this.#io.datasync(fd)
+      } finally {
+        closeSync(fd)
+      }
+      renameSync(tmp, this.path)
+      syncDir(dirname(this.path))
+      closeSync(this.#fd)
+      this.#fd = openAppendNoFollow(this.path)
+      this.#bytes = size
+      this.#dirty = false
+    } catch (err) {
+      try {
+        unlinkSync(tmp)
+      } catch {
+        // never written
+      }
+      if (!this.#closed) {
+        this.#failed(err)
+        this.#compactRetryAt = Date.now() + JOURNAL_COMPACT_RETRY_MS
+        throw asStorageError(this.path, err)
+      }
+    } finally {
+      this.#tail = null
+    }
+  }
+
+  /**
+   * Replaces the journal with exactly these records and modes (atomic rename), on the loop. False if the new
+   * file could not be written: the old one stays in use, and the next try waits a little.
+   */
+  compact(records: Iterable<DeliveryRecord>, modes: ReadonlyMap<string, string>): boolean {
+    const text = compactedText(records, modes)
+    try {
+      writeAtomic(this.path, text)
+    } catch (err) {
+      this.#failed(err)
+      this.#compactRetryAt = Date.now() + JOURNAL_COMPACT_RETRY_MS
+      return false
+    }
+    // The new file holds everything the backlog would have said.
+    closeSync(this.#fd)
+    this.#fd = openAppendNoFollow(this.path)
+    this.#bytes = Buffer.byteLength(text)
+    this.#dirty = false
+    this.#torn = false
+    this.#backlog.length = 0
+    this.#lastError = null
+    return true
+  }
+
+  close(): void {
+    this.#closed = true
+    this.sync()
+    try {
+      closeSync(this.#fd)
+    } catch {
+      // closed already
+    }
+  }
+
+  /** Writes everything waiting, then `text`, and fdatasyncs; on failure cuts `text` off again and throws. */
+  #durable(text: string): void {
+    try {
+      this.#catchUp()
+      const before = this.#bytes
+      this.#append(Buffer.from(text))
+      try {
+        this.#io.datasync(this.#fd)
+      } catch (err) {
+        // Not known to be on disk: not promised either. Cut it off so a restart cannot find it.
+        this.#bytes = before
+        try {
+          this.#io.truncate(this.#fd, before)
+        } catch {
+          this.#torn = true
+        }
+        throw err
+      }
+      this.#dirty = false
+      this.#lastError = null
+    } catch (err) {
+      this.#failed(err)
+      throw asStorageError(this.path, err)
+    }
+  }
+
+  /** A line that may wait: written now if possible, else kept in order for the next try. */
+  #later(text: string): void {
+    const buf = Buffer.from(text)
+    if (this.#backlog.length === 0 && !this.#torn) {
+      try {
+        this.#append(buf)
+        return
+      } catch (err) {
+        this.#failed(err)
+      }
+    }
+    this.#backlog.push(buf)
+  }
+
+  #catchUp(): void {
+    if (this.#torn) {
+      this.#io.truncate(this.#fd, this.#bytes)
+      this.#torn = false
+    }
+    while (this.#backlog.length > 0) {
+      this.#append(this.#backlog[0]!)
+      this.#backlog.shift()
+    }
+  }
+
+  #append(buf: Buffer): void {
+    try {
+      appendRecord(this.#io, this.#fd, this.path, this.#bytes, buf)
+    } catch (err) {
+      if (err instanceof TornAppendError) this.#torn = true
+      throw err
+    }
+    this.#bytes += buf.length
+    this.#dirty = true
+    this.#tail?.push(buf)
+  }
+
+  #failed(err: unknown): void {
+    const message = err instanceof StorageUnavailableError ? `${err.cause_code}: ${err.message}` : `${errnoCode(err)}: ${(err as Error).message}`
+    this.#lastError = { message, at: Date.now() }
+  }
+}

@@ -1,0 +1,76 @@
+/** The types around a WorkerHandle: its exit report, options, request errors. */
+import { constants as osConstants } from 'node:os'
+import type { AgentSpec, BrokerToWorkerFrame, FrameError, WorkerToBrokerFrame } from '../../protocol/index.js'
+import type { WorkerHandle } from './handle.js'
+
+import { WORKER_MARK_ENV } from '../../protocol/constants.js'
+export { WORKER_MARK_ENV }
+
+/** Frames that may be refused while a child is not reading its stdin. */
+export const OPTIONAL_FRAMES: ReadonlySet<string> = new Set(['ping', 'resize_pty', 'snapshot_pty'])
+
+export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited'
+
+export interface ExitInfo {
+  /** Exit code of the agent CLI when the child reported it, else of the child process. */
+  code: number | null
+  /** Signal number as a decimal string ("9"), or null. */
+  signal: string | null
+  /** The last `agent_exit` reason the child sent, if any. */
+  agentExitReason: string | null
+  /** True when the status came from the child's `worker_exited` frame (the CLI's own status). */
+  reportedByChild: boolean
+  /** The screen tail from the child's `agent_exit`, if it sent one. */
+  lastOutput: string | null
+  /** Time from spawn to exit. */
+  uptimeMs: number
+  /** Whether the child ever reported `worker_ready`. */
+  wasReady: boolean
+}
+
+export class WorkerRequestError extends Error {
+  readonly code: string
+  constructor(code: string, message: string) {
+    super(message)
+    this.name = 'WorkerRequestError'
+    this.code = code
+  }
+}
+
+export interface WorkerHandleOptions {
+  spec: AgentSpec
+  /** argv after `node` for the child, e.g. [...CHILD_NODE_FLAGS (agent-spec.ts), brokerMain, 'pty', '--agent-name', n, cli, '--', …args]. */
+  argv: string[]
+  env: NodeJS.ProcessEnv
+  cwd: string
+  logFile: string
+  onFrame: (handle: WorkerHandle, frame: WorkerToBrokerFrame) => void
+  onFrameError: (handle: WorkerHandle, err: FrameError) => void
+  onExit: (handle: WorkerHandle, info: ExitInfo) => void
+  /** `worker_started` arrived (the CLI's pid is known). */
+  onStarted?: (handle: WorkerHandle) => void
+  /** `worker_ready` arrived (first time). */
+  onReady?: (handle: WorkerHandle) => void
+  /** The child's stdin backlog went over the high-water mark (true) or drained (false). */
+  onCongestion?: (handle: WorkerHandle, congested: boolean, backlogBytes: number) => void
+  /** An adopted child keeps the marker and start time it had (pid journal). */
+  marker?: string
+  startedAt?: number
+  /** Backlog beyond which the child counts as congested; default WORKER_STDIN_HIGH_WATER_BYTES. */
+  stdinHighWaterBytes?: number
+}
+
+export interface PendingRequest {
+  resolve: (payload: unknown) => void
+  reject: (err: Error) => void
+  timer: NodeJS.Timeout
+}
+
+export type OutType = BrokerToWorkerFrame['type']
+export type OutPayload<T extends OutType> = Extract<BrokerToWorkerFrame, { type: T }>['payload']
+
+export function signalNumber(signal: NodeJS.Signals | null): string | null {
+  if (!signal) return null
+  const n = (osConstants.signals as Record<string, number>)[signal]
+  return n === undefined ? signal : String(n)
+}
