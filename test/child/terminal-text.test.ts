@@ -12,7 +12,7 @@ import {
   type TerminalMode
 } from '../../src/child/terminal-text.js'
 import { formatRelayLine, QUOTED_LINE_PREFIX } from '../../src/child/relay-line.js'
-import { formatInjection } from '../../src/pty/inject/inject.tsinject.js'
+import { formatInjection } from '../../src/pty/inject/inject.js'
 import { HOSTILE_SEQUENCES } from '../security/hostile.js'
 
 const LINE: TerminalMode = { bracketedPaste: false, asciiOnly: false }

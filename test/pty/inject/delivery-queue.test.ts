@@ -1,7 +1,7 @@
 /** The child's delivery queue (priority, FIFO, bound) and its memory of delivery ids. */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DeliveryQueue, priorityOf, SeenDeliveries } from '../../../src/pty/inject/inject.tsdelivery-queue.js'
+import { DeliveryQueue, priorityOf, SeenDeliveries } from '../../../src/pty/inject/delivery-queue.js'
 
 describe('DeliveryQueue', () => {
   test('lower priority number first, FIFO within a priority, null counts as 2', () => {

@@ -11,7 +11,7 @@ import {
   senderDisplayName,
   shortHint,
   type RelayText
-} from '../../../src/pty/inject/inject.tsinject.js'
+} from '../../../src/pty/inject/inject.js'
 
 const dm: RelayText = { from: 'alice', target: 'bob', body: 'hi bob', event_id: 'ev1' }
 

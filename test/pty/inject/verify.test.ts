@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { charSafeTail, renderBufferText, Screen } from '../../../src/pty/screen.js'
-import { collapseWhitespace, echoNeedle, echoTimeoutReason, screenShowsNeedle } from '../../../src/pty/inject/inject.tsverify.js'
+import { collapseWhitespace, echoNeedle, echoTimeoutReason, screenShowsNeedle } from '../../../src/pty/inject/verify.js'
 
 async function screenWith(text: string, cols = 40, rows = 10): Promise<Screen> {
   const s = new Screen(rows, cols, () => {})
