@@ -7,14 +7,14 @@
  */
 import { resolve } from 'node:path'
 import { flagString, parseArgs, UsageError } from './args.js'
-import { profileFor } from '../pty/profile.js'
+import { cliFacts } from '../catalog/clis.js'
 import { applyWiringFile, mcpWiring, WiringError } from '../mcp/wiring.js'
 
 export async function runMcpArgsCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, ['agent-name', 'cwd'], ['write'])
   const [cli, ...rest] = args.positionals
   if (!cli || rest.length > 0) throw new UsageError('mcp-args needs exactly one CLI name (claude, codex, gemini, opencode, cursor, droid)')
-  const profile = profileFor(cli)
+  const profile = cliFacts(cli)
   if (profile.mcp === null) throw new UsageError(`'${cli}' (profile ${profile.name}) has no MCP support to wire`)
   const wiring = mcpWiring(profile.mcp, args.rest)
   const out = { cli, profile: profile.name, mcp: wiring.kind, agent_name: flagString(args, 'agent-name') ?? null, args: wiring.args, files: wiring.files, note: wiring.note }

@@ -2,8 +2,9 @@
  * `broker headless`: hosts one headless provider session and speaks the frame protocol with the
  * supervisor over stdin/stdout (frames only on stdout; logs on stderr).
  */
-import { protectStdout } from '../pty/main.js'
-import { headlessProvider, HEADLESS_PROVIDER_NAMES } from './providers/index.js'
+import { HEADLESS_PROVIDER_NAMES } from '../catalog/clis.js'
+import { protectStdout } from '../child/stdout.js'
+import { headlessProvider } from './providers/index.js'
 import { HeadlessWorker } from './worker.js'
 
 export class UnknownProviderError extends Error {

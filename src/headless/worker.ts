@@ -14,7 +14,7 @@ import {
   type WorkerToBrokerType
 } from '../protocol/frames.js'
 import { createLogger, type Logger } from '../protocol/log.js'
-import { flushAndExit } from '../pty/exit.js'
+import { EXIT_SPAWN_FAILED, flushAndExit } from '../child/exit.js'
 import { formatRelayLine, relayNameProblem } from '../child/relay-line.js'
 import type { HeadlessProvider, ProviderEvent, ProviderSession } from './provider.js'
 
@@ -24,9 +24,6 @@ export interface HeadlessWorkerOptions {
   args: string[]
   agentName: string | null
 }
-
-/** Exit status of the child when the provider could not be started at all. */
-export const EXIT_PROVIDER_SPAWN_FAILED = 127
 
 interface Open {
   d: RelayDelivery
@@ -269,8 +266,8 @@ export class HeadlessWorker {
     if (neverStarted) this.send('worker_error', { code: 'spawn_failed', message: ev.reason, retryable: false })
     this.#failAll(ev.reason)
     this.send('agent_exit', { reason: 'child_exited', last_output: ev.reason.slice(-LAST_OUTPUT_CHARS) })
-    this.send('worker_exited', { code: neverStarted ? EXIT_PROVIDER_SPAWN_FAILED : ev.code, signal: ev.signal })
-    await this.#finish(neverStarted ? EXIT_PROVIDER_SPAWN_FAILED : (ev.code ?? 1))
+    this.send('worker_exited', { code: neverStarted ? EXIT_SPAWN_FAILED : ev.code, signal: ev.signal })
+    await this.#finish(neverStarted ? EXIT_SPAWN_FAILED : (ev.code ?? 1))
   }
 
   #failAll(reason: string): void {

@@ -3,7 +3,7 @@
  * bypass flag, then — unless the spawn asked for `skip_relay_prompt` — the wiring of `broker mcp`
  * (flags appended, config files merged into the agent's cwd). `broker mcp-args` prints the same.
  */
-import type { McpWiringKind, SpawnFacts } from '../pty/profiles/types.js'
+import type { McpWiringKind, SpawnFacts } from '../catalog/clis.js'
 import { appendWiringArgs, applyWiringFile, mcpWiring, type McpWiring } from './wiring.js'
 
 export interface WiredArgs {

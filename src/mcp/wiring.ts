@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { McpWiringKind } from '../pty/profiles/types.js'
+import type { McpWiringKind } from '../catalog/clis.js'
 
 /** The MCP server's name in every CLI: tools appear as `mcp__relaycast__<tool>` (the reminder's names). */
 export const MCP_SERVER_NAME = 'relaycast'

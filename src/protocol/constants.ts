@@ -115,8 +115,6 @@ export const DEDUP_TTL_MS = 300_000
 export const DEDUP_MAX_ENTRIES = 8_192
 /** The delivery journal is compacted when it grows past this. */
 export const JOURNAL_COMPACT_BYTES = 8 * 1024 * 1024
-/** Entries kept in a child's facts file when it is compacted at start. */
-export const FACTS_KEEP_ENTRIES = 4_096
 
 // ── per-CLI profiles and auto-answers (issue 7, docs/clis.md) ───────────────
 /** A known CLI's ready screen counts once output has been quiet this long. */

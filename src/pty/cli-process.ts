@@ -2,48 +2,6 @@
  * Starting and stopping the agent CLI: command resolution, its environment, and signals to
  * its whole process group (node-pty makes the CLI a session and group leader, pgid = pid).
  */
-import { accessSync, constants as fsConstants, statSync } from 'node:fs'
-import { delimiter, join } from 'node:path'
-
-/** Searched when PATH is unset or empty (worker.md §3.1). */
-function fallbackPath(env: NodeJS.ProcessEnv): string[] {
-  const home = env.HOME ?? ''
-  return [
-    ...(home ? [`${home}/.local/bin`, `${home}/.opencode/bin`, `${home}/.claude/local`] : []),
-    '/usr/local/bin',
-    '/usr/bin',
-    '/bin',
-    '/opt/homebrew/bin'
-  ]
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false
-    accessSync(path, fsConstants.X_OK)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/**
- * The executable for `cli`: a name containing '/' is used as it is (it must exist and be
- * executable); any other name is searched in PATH. null when nothing runnable was found.
- */
-export function resolveCli(cli: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | null {
-  if (cli.length === 0) return null
-  if (cli.includes('/')) return isExecutableFile(cli.startsWith('/') ? cli : join(cwd, cli)) ? cli : null
-  const path = env.PATH?.trim()
-  const dirs = path ? path.split(delimiter) : fallbackPath(env)
-  for (const dir of dirs) {
-    if (dir.length === 0) continue
-    const candidate = join(dir, cli)
-    if (isExecutableFile(candidate)) return candidate
-  }
-  return null
-}
-
 /**
  * The CLI's environment: the inherited one, with a usable TERM and PWD set to the folder it
  * starts in (a PWD inherited from the broker would name another folder; opencode trusts it).

@@ -1,17 +1,18 @@
 /**
- * What this agent's workers have done with each delivery, on disk: one JSON line per fact,
- * `{"id":"del_…","fact":"injecting"|"verified"|"failed"}`. `injecting` is written and
- * fdatasync'd *before* the first byte of a delivery is typed, so whoever reads the file later
- * (the next worker of the agent, after a crash of this one or of the supervisor) knows the
- * text may be on the agent's screen and must not be typed again.
+ * What this agent's workers have done with each delivery, on disk (the format is
+ * src/catalog/facts.ts). `injecting` is written and fdatasync'd *before* the first byte of a
+ * delivery is typed, so whoever reads the file later (the next worker of the agent, after a crash
+ * of this one or of the supervisor) knows the text may be on the agent's screen and must not be
+ * typed again.
  */
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync, renameSync } from 'node:fs'
-import { FACTS_KEEP_ENTRIES } from '../protocol/constants.js'
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, writeSync, renameSync } from 'node:fs'
+import { factLine, parseFacts, type Fact } from '../catalog/facts.js'
 import { openAppendNoFollow, openWriteNoFollow, readFileNoFollow } from '../protocol/safe-open.js'
 import { agentNameSchema, nameProblem } from '../protocol/names.js'
 import { basename } from 'node:path'
 
-export type Fact = 'injecting' | 'verified' | 'failed'
+/** Entries kept in the facts file when it is compacted (when a worker opens it). */
+export const FACTS_KEEP_ENTRIES = 4_096
 
 export class FactsStore {
   readonly #path: string
@@ -33,14 +34,13 @@ export class FactsStore {
     return this.#facts.get(id)
   }
 
-  /** Records a fact; `durable` waits until it is on disk. */
   /**
    * Records a fact; `durable` waits until it is on disk. The line is written whole or not at all
    * (a short write is continued; on an error — disk full — the file is cut back and the error
    * thrown), and the fact counts only once written: a throw here means nothing was recorded.
    */
   record(id: string, fact: Fact, durable: boolean): void {
-    const buf = Buffer.from(JSON.stringify({ id, fact }) + '\n')
+    const buf = Buffer.from(factLine(id, fact))
     const size = fstatSync(this.#fd).size
     let off = 0
     try {
@@ -72,18 +72,7 @@ export class FactsStore {
     } catch {
       return
     }
-    for (const line of text.split('\n')) {
-      if (!line) continue
-      try {
-        const rec = JSON.parse(line) as { id?: unknown; fact?: unknown }
-        if (typeof rec.id === 'string' && (rec.fact === 'injecting' || rec.fact === 'verified' || rec.fact === 'failed')) {
-          this.#facts.delete(rec.id) // keep insertion order = recency
-          this.#facts.set(rec.id, rec.fact)
-        }
-      } catch {
-        // a torn last line from a crash: ignore it
-      }
-    }
+    for (const [id, fact] of parseFacts(text)) this.#facts.set(id, fact)
   }
 
   /** Keeps the newest FACTS_KEEP_ENTRIES facts (rewritten atomically). */
@@ -94,7 +83,7 @@ export class FactsStore {
     for (const [id, fact] of keep) this.#facts.set(id, fact)
     const tmp = `${this.#path}.tmp`
     const fd = openWriteNoFollow(tmp)
-    writeSync(fd, keep.map(([id, fact]) => JSON.stringify({ id, fact })).join('\n') + '\n')
+    writeSync(fd, keep.map(([id, fact]) => factLine(id, fact)).join(''))
     fdatasyncSync(fd)
     closeSync(fd)
     renameSync(tmp, this.#path)

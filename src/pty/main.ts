@@ -5,18 +5,10 @@
  * stdout carries frames ONLY: console.log/info/debug are sent to stderr before anything else
  * runs, and logs go to stderr through pino.
  */
+import { protectStdout } from '../child/stdout.js'
 import { PtyWorker, type PtyWorkerOptions } from './worker.js'
 
 export type { PtyWorkerOptions }
-
-/** Routes console output that would land on stdout (the frame channel) to stderr. */
-export function protectStdout(): void {
-  const toStderr = console.error.bind(console)
-  console.log = toStderr
-  console.info = toStderr
-  console.debug = toStderr
-  console.trace = toStderr
-}
 
 export async function runPtyWorker(opts: PtyWorkerOptions): Promise<void> {
   protectStdout()

@@ -1,4 +1,7 @@
-/** The headless providers, by name. A new provider is one file here plus one line below. */
+/**
+ * The headless providers, by name. A new provider is one file here, one line below, and
+ * `headless: true` on its entry in the CLI catalogue (src/catalog/clis.ts), which spawn checks.
+ */
 import type { HeadlessProvider } from '../provider.js'
 import { claudeProvider } from './claude.js'
 import { opencodeProvider } from './opencode.js'
@@ -7,8 +10,6 @@ const PROVIDERS: ReadonlyMap<string, HeadlessProvider> = new Map([
   [claudeProvider.name, claudeProvider],
   [opencodeProvider.name, opencodeProvider]
 ])
-
-export const HEADLESS_PROVIDER_NAMES: readonly string[] = [...PROVIDERS.keys()]
 
 export function headlessProvider(name: string): HeadlessProvider | null {
   return PROVIDERS.get(name) ?? null

@@ -15,7 +15,8 @@ import {
   PROFILE_READY_QUIET_MS
 } from '../../protocol/constants.js'
 import type { AnswerScreen, AutoAnswerRule } from '../ready/auto-answer.js'
-import type { CliProfile } from '../profile.js'
+import type { CliProfile } from './types.js'
+import { CLI_CATALOG } from '../../catalog/clis.js'
 import { dialogText, screenReadinessRule } from '../ready/readiness.js'
 import { hasAll, hasAny, joined, lowerOf } from './match.js'
 import { promptBetweenRules, selectOptionKeys } from './menu.js'
@@ -111,6 +112,7 @@ function blocked(rows: readonly string[]): string | null {
 
 export const claudeProfile: CliProfile = Object.freeze<CliProfile>({
   name: 'claude',
+  facts: CLI_CATALOG.claude,
   readiness: screenReadinessRule({
     name: 'claude',
     quietMs: PROFILE_READY_QUIET_MS,
@@ -128,7 +130,5 @@ export const claudeProfile: CliProfile = Object.freeze<CliProfile>({
   },
   bracketedPaste: true,
   submit: TUI_SUBMIT,
-  bypassArgs: (args: readonly string[]) => (args.some((a) => a.includes('dangerously-skip-permissions')) ? [] : ['--dangerously-skip-permissions']),
-  mcp: 'claude',
   autoAnswers: [bypassConfirmMenu, bypassConfirmYesNo, folderTrust]
 })

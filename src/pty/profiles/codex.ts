@@ -5,7 +5,8 @@
  */
 import { AUTO_ANSWER_DELAY_MS, AUTO_ANSWER_KEY_GAP_MS, PROFILE_READY_QUIET_MS } from '../../protocol/constants.js'
 import type { AutoAnswerRule } from '../ready/auto-answer.js'
-import type { CliProfile } from '../profile.js'
+import type { CliProfile } from './types.js'
+import { CLI_CATALOG } from '../../catalog/clis.js'
 import { screenReadinessRule } from '../ready/readiness.js'
 import { hasAll, hasAny, joined, lowerOf } from './match.js'
 import { TUI_SUBMIT } from '../inject/submit.js'
@@ -41,6 +42,7 @@ function blocked(rows: readonly string[]): string | null {
 
 export const codexProfile: CliProfile = Object.freeze<CliProfile>({
   name: 'codex',
+  facts: CLI_CATALOG.codex,
   readiness: screenReadinessRule({
     name: 'codex',
     quietMs: (rows) => (rows.some((r) => STATUS_LINE.test(r)) ? PROFILE_READY_QUIET_MS : CODEX_BARE_COMPOSER_SETTLE_MS),
@@ -59,8 +61,5 @@ export const codexProfile: CliProfile = Object.freeze<CliProfile>({
   },
   bracketedPaste: true,
   submit: TUI_SUBMIT,
-  bypassArgs: (args: readonly string[]) =>
-    args.some((a) => a.includes('dangerously-bypass') || a.includes('full-auto')) ? [] : ['--dangerously-bypass-approvals-and-sandbox'],
-  mcp: 'codex',
   autoAnswers: [modelUpgrade]
 })

@@ -6,7 +6,8 @@
  */
 import { AUTO_ANSWER_DELAY_MS, MCP_APPROVAL_PARTIAL_MS } from '../../protocol/constants.js'
 import type { AutoAnswerRule } from '../ready/auto-answer.js'
-import type { CliProfile } from '../profile.js'
+import type { CliProfile } from './types.js'
+import { CLI_CATALOG } from '../../catalog/clis.js'
 import { genericReadinessRule } from '../ready/readiness.js'
 import { hasAny, lowerOf } from './match.js'
 
@@ -33,6 +34,7 @@ const workspaceTrust: AutoAnswerRule = {
 
 export const cursorProfile: CliProfile = Object.freeze<CliProfile>({
   name: 'cursor',
+  facts: CLI_CATALOG.cursor,
   readiness: genericReadinessRule(),
   injection: Object.freeze({ reminder: 'short' }),
   isBusy: (view) => {
@@ -40,7 +42,5 @@ export const cursorProfile: CliProfile = Object.freeze<CliProfile>({
     return lower.includes('ctrl+c to stop') || lower.includes('esc to interrupt')
   },
   bracketedPaste: true,
-  bypassArgs: (args: readonly string[]) => ['--force', '--approve-mcps'].filter((f) => !args.includes(f)),
-  mcp: 'cursor',
   autoAnswers: [mcpApproval, workspaceTrust]
 })

@@ -2,13 +2,15 @@
  * Factory droid (`droid`). Not on npm: no recording; screens hand-written from worker.md §3.10.
  * Generic readiness; busy on the usual interrupt hints; EXECUTE answered with "always allow".
  */
-import type { CliProfile } from '../profile.js'
+import type { CliProfile } from './types.js'
+import { CLI_CATALOG } from '../../catalog/clis.js'
 import { genericReadinessRule } from '../ready/readiness.js'
 import { executeDialogRule } from './execute.js'
 import { lowerOf } from './match.js'
 
 export const droidProfile: CliProfile = Object.freeze<CliProfile>({
   name: 'droid',
+  facts: CLI_CATALOG.droid,
   readiness: genericReadinessRule(),
   injection: Object.freeze({ reminder: 'full' }),
   isBusy: (view) => {
@@ -16,7 +18,5 @@ export const droidProfile: CliProfile = Object.freeze<CliProfile>({
     return lower.includes('esc to interrupt') || lower.includes('esc to stop')
   },
   bracketedPaste: true,
-  bypassArgs: () => [],
-  mcp: 'droid',
   autoAnswers: [executeDialogRule('droid')]
 })

@@ -11,7 +11,8 @@ import {
   PROFILE_READY_QUIET_MS
 } from '../../protocol/constants.js'
 import type { AutoAnswerRule } from '../ready/auto-answer.js'
-import type { CliProfile } from '../profile.js'
+import type { CliProfile } from './types.js'
+import { CLI_CATALOG } from '../../catalog/clis.js'
 import { screenReadinessRule } from '../ready/readiness.js'
 import { hasAny, joined, lowerOf } from './match.js'
 import { TUI_SUBMIT, type SubmitProfile } from '../inject/submit.js'
@@ -65,6 +66,7 @@ function blocked(rows: readonly string[]): string | null {
 
 export const geminiProfile: CliProfile = Object.freeze<CliProfile>({
   name: 'gemini',
+  facts: CLI_CATALOG.gemini,
   readiness: screenReadinessRule({
     name: 'gemini',
     quietMs: PROFILE_READY_QUIET_MS,
@@ -75,7 +77,5 @@ export const geminiProfile: CliProfile = Object.freeze<CliProfile>({
   isBusy: (view) => lowerOf(view.visibleRows()).includes('esc to cancel'),
   bracketedPaste: true,
   submit: GEMINI_SUBMIT,
-  bypassArgs: (args: readonly string[]) => (args.includes('--yolo') || args.includes('-y') ? [] : ['--yolo']),
-  mcp: 'gemini',
   autoAnswers: [actionRequired, trustMenu, untrustedBanner]
 })

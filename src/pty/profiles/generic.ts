@@ -1,16 +1,15 @@
 /** Any terminal program: the generic readiness rule, never busy, nothing auto-answered. */
 import { GENERIC_INJECTION_PROFILE } from '../inject/inject.js'
 import { genericReadinessRule } from '../ready/readiness.js'
-import type { CliProfile } from '../profile.js'
-import { NO_BYPASS } from './types.js'
+import type { CliProfile } from './types.js'
+import { CLI_CATALOG } from '../../catalog/clis.js'
 
 export const genericProfile: CliProfile = Object.freeze<CliProfile>({
   name: 'generic',
+  facts: CLI_CATALOG.generic,
   readiness: genericReadinessRule(),
   injection: GENERIC_INJECTION_PROFILE,
   isBusy: () => false,
   bracketedPaste: false,
-  bypassArgs: NO_BYPASS,
-  mcp: null,
   autoAnswers: []
 })

@@ -1,6 +1,6 @@
-/** Which profile a CLI gets: by the basename of its command (worker.md §3.14). */
-import { basename } from 'node:path'
-import type { CliProfile } from '../profile.js'
+/** Which profile a CLI gets: by the catalogue name of its command (src/catalog/clis.ts). */
+import { cliNameOf, type CliName } from '../../catalog/clis.js'
+import type { CliProfile } from './types.js'
 import { aiderProfile } from './aider.js'
 import { claudeProfile } from './claude.js'
 import { codexProfile } from './codex.js'
@@ -10,38 +10,27 @@ import { genericProfile } from './generic.js'
 import { geminiProfile } from './gemini.js'
 import { opencodeProfile } from './opencode.js'
 
-const BY_NAME: ReadonlyMap<string, CliProfile> = new Map([
-  ['claude', claudeProfile],
-  ['codex', codexProfile],
-  ['gemini', geminiProfile],
-  ['opencode', opencodeProfile],
-  ['droid', droidProfile],
-  ['agent', cursorProfile],
-  ['cursor-agent', cursorProfile],
-  ['cursor', cursorProfile],
-  ['aider', aiderProfile]
-])
+export type { CliProfile, ScreenView } from './types.js'
 
-export const ALL_PROFILES: readonly CliProfile[] = [
-  claudeProfile,
-  codexProfile,
-  geminiProfile,
-  opencodeProfile,
-  droidProfile,
-  cursorProfile,
-  aiderProfile,
-  genericProfile
-]
+const BY_NAME: Readonly<Record<CliName, CliProfile>> = {
+  claude: claudeProfile,
+  codex: codexProfile,
+  gemini: geminiProfile,
+  opencode: opencodeProfile,
+  droid: droidProfile,
+  cursor: cursorProfile,
+  aider: aiderProfile,
+  generic: genericProfile
+}
+
+export const ALL_PROFILES: readonly CliProfile[] = Object.values(BY_NAME)
 
 /**
- * The profile of a CLI given as a command (`claude`, `/usr/bin/codex`, `claude:opus`): the
- * lowercased basename of its first word, `claude:*` counting as `claude`; anything else is generic.
+ * The profile of a CLI given as a command (`claude`, `/usr/bin/codex`, `claude:opus`); anything
+ * the catalogue does not know is generic.
  */
-export function profileForCommand(cli: string): CliProfile {
-  const first = cli.trim().split(/\s+/, 1)[0] ?? ''
-  let name = basename(first).toLowerCase()
-  if (name.startsWith('claude:')) name = 'claude'
-  return BY_NAME.get(name) ?? genericProfile
+export function profileFor(cli: string): CliProfile {
+  return BY_NAME[cliNameOf(cli)]
 }
 
 export { genericProfile }

@@ -5,7 +5,8 @@
  * narrow status line, so it is matched with whitespace removed) or the `⬝■` progress bar.
  */
 import { PROFILE_READY_QUIET_MS } from '../../protocol/constants.js'
-import type { CliProfile } from '../profile.js'
+import type { CliProfile } from './types.js'
+import { CLI_CATALOG } from '../../catalog/clis.js'
 import { screenReadinessRule } from '../ready/readiness.js'
 import { executeDialogRule } from './execute.js'
 import { compact, joined } from './match.js'
@@ -15,6 +16,7 @@ const PROGRESS_BAR = /^\s*[⬝■]{6,}/
 
 export const opencodeProfile: CliProfile = Object.freeze<CliProfile>({
   name: 'opencode',
+  facts: CLI_CATALOG.opencode,
   readiness: screenReadinessRule({
     name: 'opencode',
     quietMs: PROFILE_READY_QUIET_MS,
@@ -28,7 +30,5 @@ export const opencodeProfile: CliProfile = Object.freeze<CliProfile>({
   },
   bracketedPaste: true,
   submit: TUI_SUBMIT,
-  bypassArgs: () => [],
-  mcp: 'opencode',
   autoAnswers: [executeDialogRule('opencode')]
 })

@@ -1,6 +1,6 @@
 /** Turning a spawn request's `cli` string into an executable and arguments. */
 import { resolve } from 'node:path'
-import { resolveCli } from '../../pty/cli-process.js'
+import { resolveCli } from '../../catalog/path.js'
 
 export class CliParseError extends Error {
   readonly code = 'invalid_cli'

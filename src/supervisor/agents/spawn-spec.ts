@@ -4,10 +4,9 @@ import { basename, resolve } from 'node:path'
 import { agentNameSchema, nameProblem } from '../../protocol/names.js'
 import type { AgentSpec, RestartPolicy } from '../../protocol/frames.js'
 import { CliParseError, resolveExecutable, splitCommand } from './cli-command.js'
-import { profileFor } from '../../pty/profile.js'
 import { wireAgentArgs } from '../../mcp/spawn.js'
 import { BROKER_BIN_PATH as BROKER_BIN, WiringError } from '../../mcp/wiring.js'
-import { HEADLESS_PROVIDER_NAMES } from '../../headless/providers/index.js'
+import { cliFacts, HEADLESS_PROVIDER_NAMES } from '../../catalog/clis.js'
 import { buildChildEnv } from './env.js'
 
 export class SpawnError extends Error {
@@ -99,15 +98,15 @@ export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChanne
   if (req.model && !args.some((a) => a === '--model' || a.startsWith('--model=') || a === '-m' || a.startsWith('-m='))) {
     args.push('--model', req.model)
   }
-  // Headless: the provider is the CLI's name (worker.md §1.1); its executable may live anywhere.
+  // Headless: the provider is the CLI's name (docs/clis.md); its executable may live anywhere.
   const provider = req.runtime === 'headless' ? basename(command).toLowerCase() : null
   if (provider !== null && !HEADLESS_PROVIDER_NAMES.includes(provider)) {
     throw new SpawnError('unsupported_provider', `provider '${provider}' does not support headless transport (supported: ${HEADLESS_PROVIDER_NAMES.join(', ')})`, 400)
   }
-  // The CLI's profile adds its bypass flag and wires `broker mcp` (docs/clis.md).
+  // The CLI's catalogue entry adds its bypass flag and wires `broker mcp` (docs/clis.md).
   let wired: string[]
   try {
-    wired = wireAgentArgs(profileFor(provider ?? command), args, { cwd, skipRelayPrompt: req.skip_relay_prompt === true }).args
+    wired = wireAgentArgs(cliFacts(provider ?? command), args, { cwd, skipRelayPrompt: req.skip_relay_prompt === true }).args
   } catch (err) {
     if (err instanceof WiringError) throw new SpawnError(err.code, err.message, 400)
     throw err

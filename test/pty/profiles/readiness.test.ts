@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CODEX_BARE_COMPOSER_SETTLE_MS } from '../../../src/pty/profiles/codex.js'
-import { profileFor } from '../../../src/pty/profile.js'
+import { profileFor } from '../../../src/pty/profiles/index.js'
 import { genericReadinessRule, ReadinessTracker } from '../../../src/pty/ready/readiness.js'
 import { STARTUP_READY_TIMEOUT_MS } from '../../../src/protocol/constants.js'
 import { loadMeta, replay, screenAt, settledView, viewOf, type ScreenState } from './screens.js'

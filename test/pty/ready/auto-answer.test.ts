@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { AutoAnswerer, type AutoAnswered, type KeyStep } from '../../../src/pty/ready/auto-answer.js'
-import { profileFor } from '../../../src/pty/profile.js'
+import { profileFor } from '../../../src/pty/profiles/index.js'
 import { ALL_PROFILES } from '../../../src/pty/profiles/index.js'
 import { CLAUDE_MENU_MAX_STEPS, CLAUDE_MENU_STEP_MS } from '../../../src/pty/profiles/claude.js'
 import { replay, scenarioNames, screenAt, type ScreenState } from '../profiles/screens.js'
