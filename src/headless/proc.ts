@@ -4,9 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { constants as osConstants } from 'node:os'
-import { HEADLESS_STDERR_TAIL_CHARS } from '../protocol/constants.js'
+import { signalGroup, signalNumber, terminateGroup } from '../terminate/index.js'
 import { ProviderSpawnError } from './provider.js'
+
+/** stderr kept from a provider process for its failure reasons. */
+export const STDERR_TAIL_CHARS = 2_000
 
 export interface ExitStatus {
   code: number | null
@@ -22,24 +24,6 @@ export interface ProcOptions {
   stdin: 'pipe' | 'ignore'
   onStdoutLine(line: string): void
   onStderrLine(line: string): void
-}
-
-function signalNumber(signal: NodeJS.Signals | null): string | null {
-  if (!signal) return null
-  const n = (osConstants.signals as Record<string, number>)[signal]
-  return n === undefined ? signal : String(n)
-}
-
-function signalGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig)
-  } catch {
-    try {
-      process.kill(pid, sig)
-    } catch {
-      // gone
-    }
-  }
 }
 
 export class ProviderProcess {
@@ -64,7 +48,7 @@ export class ProviderProcess {
     this.pid = child.pid!
     createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (l) => o.onStdoutLine(l))
     createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', (l) => {
-      this.#stderrTail = `${this.#stderrTail}${l}\n`.slice(-HEADLESS_STDERR_TAIL_CHARS)
+      this.#stderrTail = `${this.#stderrTail}${l}\n`.slice(-STDERR_TAIL_CHARS)
       o.onStderrLine(l)
     })
     child.stdin?.on('error', () => {
@@ -101,10 +85,9 @@ export class ProviderProcess {
   async stop(graceMs: number): Promise<ExitStatus> {
     if (this.#exit) return this.#exit
     this.child.stdin?.end()
-    signalGroup(this.pid, 'SIGTERM')
-    const timer = setTimeout(() => signalGroup(this.pid, 'SIGKILL'), graceMs)
+    const termination = terminateGroup(this.pid, { graceMs })
     const status = await this.exited
-    clearTimeout(timer)
+    termination.cancel()
     return status
   }
 }

@@ -4,7 +4,8 @@
  * is reported when the provider shows it happened (provider.ts), never ahead of it.
  */
 import { WorkerLink } from '../child/worker-link.js'
-import { CLI_KILL_AFTER_TERM_MS, LAST_OUTPUT_CHARS } from '../protocol/constants.js'
+import { LAST_OUTPUT_CHARS } from '../protocol/constants.js'
+import { KILL_AFTER_TERM_MS } from '../terminate/index.js'
 import type { FrameError } from '../protocol/errors.js'
 import {
   type BrokerToWorkerFrame,
@@ -56,8 +57,8 @@ export class HeadlessWorker {
     this.#channel = new WorkerLink({
       onFrame: (f) => this.#onFrame(f),
       onError: (err) => this.#onFrameError(err),
-      onEnd: () => void this.shutdown(CLI_KILL_AFTER_TERM_MS, 'stdin closed'),
-      onAbandoned: (ms) => void this.shutdown(CLI_KILL_AFTER_TERM_MS, `not adopted within ${ms} ms of losing the supervisor`),
+      onEnd: () => void this.shutdown(KILL_AFTER_TERM_MS, 'stdin closed'),
+      onAbandoned: (ms) => void this.shutdown(KILL_AFTER_TERM_MS, `not adopted within ${ms} ms of losing the supervisor`),
       selfState: () => ({
         name: this.name,
         cli_pid: this.#cliPid,
@@ -83,9 +84,9 @@ export class HeadlessWorker {
   }
 
   start(): void {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void this.shutdown(CLI_KILL_AFTER_TERM_MS, sig))
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void this.shutdown(KILL_AFTER_TERM_MS, sig))
     process.on('SIGHUP', () => {
-      if (!this.#channel.orphaned) void this.shutdown(CLI_KILL_AFTER_TERM_MS, 'SIGHUP')
+      if (!this.#channel.orphaned) void this.shutdown(KILL_AFTER_TERM_MS, 'SIGHUP')
     })
     this.#session.start()
     if (!this.#session.longLived) this.#started = true
@@ -158,7 +159,7 @@ export class HeadlessWorker {
   #onFrameError(err: FrameError): void {
     this.#log.warn({ code: err.code, fatal: err.fatal }, err.message)
     this.send('worker_error', { code: err.code, message: err.message, retryable: false }, err.requestId)
-    if (err.fatal) void this.shutdown(CLI_KILL_AFTER_TERM_MS, `frame channel lost: ${err.code}`)
+    if (err.fatal) void this.shutdown(KILL_AFTER_TERM_MS, `frame channel lost: ${err.code}`)
   }
 
   #ref(d: RelayDelivery) {

@@ -83,8 +83,6 @@ export const LAST_OUTPUT_CHARS = 2_000
 export const PTY_QUEUE_MAX = 1_024
 /** Delivery ids a child remembers to refuse duplicates. */
 export const PTY_SEEN_DELIVERY_IDS_MAX = 8_192
-/** Between SIGHUP/SIGTERM to the CLI's process group and SIGKILL. */
-export const CLI_KILL_AFTER_TERM_MS = 1_000
 /** Steer mode: pause after the ESC ESC interrupt before typing. */
 export const STEER_ESC_DELAY_MS = 120
 /** Idle is re-checked this often. */
@@ -136,8 +134,6 @@ export const GEMINI_UNTRUSTED_BANNER_DELAY_MS = 300
 export const MCP_APPROVAL_PARTIAL_MS = 5_000
 /** `broker mcp`: deadline of one call to the broker's agent API. */
 export const MCP_HTTP_TIMEOUT_MS = 10_000
-/** `broker headless`: stderr kept from a provider process for its failure reasons. */
-export const HEADLESS_STDERR_TAIL_CHARS = 2_000
 
 // ── SDK drop-in API (issue 4) ───────────────────────────────────────────────
 /** Sends and inbounds kept for `/api/threads`, `/api/history/stats` and agent inboxes. */

@@ -7,7 +7,6 @@ import pty, { type IPty } from 'node-pty'
 import { WorkerLink, type WorkerSelfState } from '../child/worker-link.js'
 import {
   CLI_EXIT_WAIT_AFTER_KILL_MS,
-  CLI_KILL_AFTER_TERM_MS,
   IDLE_CHECK_MS,
   IDLE_THRESHOLD_DEFAULT_SECS,
   LAST_OUTPUT_CHARS,
@@ -24,7 +23,8 @@ import {
 } from '../protocol/frames.js'
 import { createLogger, type Logger } from '../protocol/log.js'
 import { resolveCli } from '../catalog/path.js'
-import { cliEnv, signalGroup } from './cli-process.js'
+import { cliEnv } from './cli-process.js'
+import { KILL_AFTER_TERM_MS, signalGroup, terminateGroup, type GroupTermination } from '../terminate/index.js'
 import { EXIT_INTERNAL_ERROR, EXIT_PROTOCOL_ERROR, EXIT_SPAWN_FAILED, exitStatusFor, flushAndExit } from '../child/exit.js'
 import { IdleDetector } from './idle.js'
 import { Deliveries, type SendFrame } from './inject/deliveries.js'
@@ -51,6 +51,8 @@ export interface PtyWorkerOptions {
 }
 
 const DEFAULT_WORKER_NAME = 'pty-worker'
+/** The exit reported when the CLI had to be killed and node-pty never said so. */
+const SIGKILL_NUMBER = 9
 
 export class PtyWorker {
   readonly #opts: PtyWorkerOptions
@@ -80,6 +82,8 @@ export class PtyWorker {
   /** The login/auth wall last reported (`worker_blocked`), until the CLI is ready. */
   #blocked: string | null = null
   #shuttingDown = false
+  /** TERM → grace → KILL of the CLI's group, once a shutdown began. */
+  #termination: GroupTermination | null = null
   #exiting = false
   #protocolLost = false
   readonly #timers: NodeJS.Timeout[] = []
@@ -94,8 +98,8 @@ export class PtyWorker {
     this.#channel = new WorkerLink({
       onFrame: (frame) => this.#onFrame(frame),
       onError: (err) => this.#onFrameError(err),
-      onEnd: () => this.shutdown(CLI_KILL_AFTER_TERM_MS, 'stdin closed'),
-      onAbandoned: (ms) => this.shutdown(CLI_KILL_AFTER_TERM_MS, `not adopted within ${ms} ms of losing the supervisor`),
+      onEnd: () => this.shutdown(KILL_AFTER_TERM_MS, 'stdin closed'),
+      onAbandoned: (ms) => this.shutdown(KILL_AFTER_TERM_MS, `not adopted within ${ms} ms of losing the supervisor`),
       selfState: () => this.#selfState(),
       log: this.#log
     })
@@ -123,7 +127,7 @@ export class PtyWorker {
   async start(): Promise<void> {
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
       // A hang-up is no reason to stop while the agent waits for a new supervisor.
-      process.on(sig, () => (sig === 'SIGHUP' && this.#channel.orphaned ? undefined : this.shutdown(CLI_KILL_AFTER_TERM_MS, sig)))
+      process.on(sig, () => (sig === 'SIGHUP' && this.#channel.orphaned ? undefined : this.shutdown(KILL_AFTER_TERM_MS, sig)))
     }
     process.on('uncaughtException', (err) => this.#crash(err))
     process.on('unhandledRejection', (err) => this.#crash(err))
@@ -203,13 +207,14 @@ export class PtyWorker {
     const p = this.#pty
     if (!p) return void this.#finish(this.#protocolLost ? EXIT_PROTOCOL_ERROR : 0)
     this.#log.info({ reason, grace_ms: graceMs }, 'shutting down the cli')
-    signalGroup(p.pid, 'SIGHUP')
-    signalGroup(p.pid, 'SIGTERM')
-    this.#after(graceMs, () => {
-      this.#log.warn('cli still running after the grace period; SIGKILL')
-      signalGroup(p.pid, 'SIGKILL')
-      // node-pty reports the exit once the pty closes; if even that never comes, report a kill.
-      this.#after(CLI_EXIT_WAIT_AFTER_KILL_MS, () => void this.#onCliExit(null, 9))
+    this.#termination = terminateGroup(p.pid, {
+      signals: ['SIGHUP', 'SIGTERM'],
+      graceMs,
+      onKill: () => {
+        this.#log.warn('cli still running after the grace period; SIGKILL sent')
+        // node-pty reports the exit once the pty closes; if even that never comes, report a kill.
+        this.#after(CLI_EXIT_WAIT_AFTER_KILL_MS, () => void this.#onCliExit(null, SIGKILL_NUMBER))
+      }
     })
   }
 
@@ -337,7 +342,7 @@ export class PtyWorker {
     this.send('worker_error', { code: err.code, message: err.message, retryable: false }, err.requestId)
     if (err.fatal) {
       this.#protocolLost = true
-      this.shutdown(CLI_KILL_AFTER_TERM_MS, `frame channel lost: ${err.code}`)
+      this.shutdown(KILL_AFTER_TERM_MS, `frame channel lost: ${err.code}`)
     }
   }
 
@@ -345,6 +350,7 @@ export class PtyWorker {
     if (this.#exiting) return
     this.#exiting = true
     for (const t of this.#timers) clearTimeout(t)
+    this.#termination?.cancel()
     this.#answers?.close()
     const screen = this.#screen!
     const killed = signal > 0

@@ -2,15 +2,12 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { processAlive } from '../../src/terminate/index.js'
 import { ECHO_CLI, waitUntil, WorkerProcess } from './harness.js'
 
 /** Does `pid` exist and is it not a zombie (an orphan's exit is reaped by init, maybe late)? */
 function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
+  if (!processAlive(pid)) return false
   try {
     return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim().startsWith('Z')
   } catch {

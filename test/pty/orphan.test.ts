@@ -12,16 +12,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { encodeFrame, envelope, FrameDecoder, workerToBrokerSchema, WORKER_TO_BROKER_TYPES, type WorkerToBrokerFrame } from '../../src/protocol/index.js'
+import { processAlive } from '../../src/terminate/index.js'
 import { ECHO_CLI, waitUntil, WorkerProcess } from './harness.js'
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+const alive = processAlive
 
 function setup(recorded: boolean, windowMs: number) {
   const dir = mkdtempSync(join(tmpdir(), 'relay-orphan-'))

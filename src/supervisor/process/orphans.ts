@@ -1,17 +1,18 @@
 /**
- * Startup reaping of a previous run's processes (runtime.md §1.5 step 4, done for real).
+ * Startup reaping of a previous run's processes (docs/architecture.md, "Adoption").
  *
  * After a supervisor crash its `broker pty` children normally exit on stdin EOF and take their
  * CLI's group with them — but a child that is stopped or wedged does not, a CLI that ignores
  * SIGHUP may linger, and a CLI's own descendants may have left its group. Since children wait
- * to be adopted (adoption.ts), only the ones that cannot be are reaped here: everything such a
+ * to be adopted (src/supervisor/adoption/), only the ones that cannot be are reaped here: everything such a
  * journal entry names (by pid + start time, group, session and environment marker) is
  * terminated: SIGTERM, then SIGKILL, and we wait until it is gone. Those agents are respawned
  * from `state.json` afterwards.
  */
 import type { Logger } from 'pino'
 import { ORPHAN_GONE_WAIT_MS, ORPHAN_KILL_AFTER_TERM_MS } from '../../protocol/constants.js'
-import { findTree, signalAll, type TreeMarks } from './proc.js'
+import { terminateProcesses } from '../../terminate/index.js'
+import { findTree, type TreeMarks } from './proc.js'
 import { readPidJournal, type PidEntry } from './pid-journal.js'
 import { writeJsonAtomic } from '../state/files.js'
 
@@ -40,18 +41,6 @@ function findAll(entries: readonly PidEntry[]): number[] {
   return [...pids]
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-
-async function waitGone(entries: readonly PidEntry[], ms: number): Promise<number[]> {
-  const deadline = Date.now() + ms
-  let alive = findAll(entries)
-  while (alive.length > 0 && Date.now() < deadline) {
-    await sleep(25)
-    alive = findAll(entries)
-  }
-  return alive
-}
-
 /** Terminates every process of a previous run named in the journal, then empties the journal. */
 export async function reapOrphans(journalPath: string, log: Logger): Promise<ReapResult> {
   const result = await reapEntries(readPidJournal(journalPath), log)
@@ -66,14 +55,13 @@ export async function reapEntries(entries: readonly PidEntry[], log: Logger): Pr
   let survivors: number[] = []
   if (found.length > 0) {
     log.warn({ pids: found, agents: [...new Set(entries.map((e) => e.agent))] }, 'reaping processes of a previous run')
-    signalAll(found, 'SIGTERM')
     // SIGCONT too: a stopped process only acts on SIGTERM once it runs again.
-    signalAll(found, 'SIGCONT')
-    const left = await waitGone(entries, ORPHAN_KILL_AFTER_TERM_MS)
-    if (left.length > 0) {
-      signalAll(left, 'SIGKILL')
-      survivors = await waitGone(entries, ORPHAN_GONE_WAIT_MS)
-    }
+    const done = await terminateProcesses(() => findAll(entries), {
+      signals: ['SIGTERM', 'SIGCONT'],
+      graceMs: ORPHAN_KILL_AFTER_TERM_MS,
+      goneWaitMs: ORPHAN_GONE_WAIT_MS
+    })
+    survivors = done.survivors
     if (survivors.length > 0) log.error({ pids: survivors }, 'processes of a previous run survived SIGKILL')
   }
   return { entries: entries.length, killed: found.length, survivors }

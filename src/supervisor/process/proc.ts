@@ -5,6 +5,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { readFile, readdir } from 'node:fs/promises'
+import { processAlive, signalAll } from '../../terminate/index.js'
+
+// The supervisor's callers import signalAll from here.
+export { signalAll }
 
 export interface ProcStat {
   pid: number
@@ -42,12 +46,7 @@ export function isSameProcessAlive(pid: number, startTicks: number | null): bool
   const st = readProcStat(pid)
   if (st === null) {
     if (startTicks !== null) return false
-    try {
-      process.kill(pid, 0)
-      return true
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code === 'EPERM'
-    }
+    return processAlive(pid)
   }
   if (st.state === 'Z' || st.state === 'X') return false
   return startTicks === null || st.startTicks === startTicks
@@ -178,20 +177,6 @@ class TreeMatcher {
     if (this.#byIds(pid, st)) return true
     return this.needsEnviron(pid, st) && environHasNeedle(this.#marker!)
   }
-}
-
-/** Signals each pid; returns how many still existed. */
-export function signalAll(pids: readonly number[], signal: NodeJS.Signals): number {
-  let n = 0
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal)
-      n++
-    } catch {
-      // gone
-    }
-  }
-  return n
 }
 
 /** SIGKILLs what is left of a tree until nothing is (bounded by `maxMs`), without blocking the loop. */
