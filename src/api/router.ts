@@ -1,6 +1,6 @@
 /** A small method + path router: 404 for unknown paths, 405 with `allow` for a wrong method. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { BrokerRuntime } from '../supervisor/runtime.js'
+import type { Broker } from '../supervisor/broker.js'
 import type { Role } from './ui/access.js'
 
 export interface RouteContext {
@@ -8,7 +8,7 @@ export interface RouteContext {
   res: ServerResponse
   url: URL
   params: Record<string, string>
-  rt: BrokerRuntime
+  rt: Broker
   /** The calling agent, on `/api/agent/*` routes (authenticated by its agent token). */
   agent?: string
   /** Who called an admin route: the API key, or a read-only observer token (GET routes only). */

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream'
 import type { WebSocketServer } from 'ws'
 import { INPUT_STREAM_MAX_FRAME_BYTES } from '../protocol/constants.js'
-import type { BrokerRuntime } from '../supervisor/runtime.js'
+import type { Broker } from '../supervisor/broker.js'
 import { AGENT_ROUTE_PREFIX, authenticateAgent, rejectAgent } from './agent-auth.js'
 import { ApiKeyAuth, UNAUTHORIZED_JSON } from './auth.js'
 import { serveInputStream } from './ws/input-stream.js'
@@ -53,7 +53,7 @@ function decodeSegment(seg: string): string | null {
   }
 }
 
-export function createApiServer(rt: BrokerRuntime): ApiServer {
+export function createApiServer(rt: Broker): ApiServer {
   const auth = new ApiKeyAuth(rt.config.apiKey)
   const router = buildRouter()
   const observers = observerTokensFor(rt)

@@ -1,9 +1,10 @@
 /** Wire views of runtime objects (api.md §4.6). */
-import type { AgentEntry, BrokerRuntime } from '../supervisor/runtime.js'
+import type { Broker } from '../supervisor/broker.js'
+import type { AgentEntry } from '../supervisor/agents/registry.js'
 import { ApiError } from './reply.js'
 import { redactedEnv } from '../supervisor/agents/env.js'
 
-export function agentView(rt: BrokerRuntime, entry: AgentEntry) {
+export function agentView(rt: Broker, entry: AgentEntry) {
   const h = entry.handle
   const now = Date.now()
   const req = rt.lifecycle.requestOf(h.name)
@@ -32,7 +33,7 @@ export function agentView(rt: BrokerRuntime, entry: AgentEntry) {
 }
 
 /** The agent or a 404 `agent_not_found` with the route's message wording. */
-export function requireAgent(rt: BrokerRuntime, name: string, wording: 'no worker named' | 'unknown worker'): AgentEntry {
+export function requireAgent(rt: Broker, name: string, wording: 'no worker named' | 'unknown worker'): AgentEntry {
   const entry = rt.agents.get(name)
   if (!entry) throw new ApiError(404, 'agent_not_found', `agent_not_found: ${wording} '${name}'`)
   return entry

@@ -3,8 +3,9 @@
  * other nodes into mailboxes, apply stages reported back, end deliveries no node took in time,
  * describe local agents for the directory, and run fleet operations asked by other nodes.
  */
+import { acceptRemote, applyRemoteStage } from '../supervisor/delivery/remote.js'
 import type { AgentInfo, FleetCall, FleetReply, HubHost, RemoteDelivery, StageReport } from '../hub/types.js'
-import type { BrokerRuntime } from '../supervisor/runtime.js'
+import type { Broker } from '../supervisor/broker.js'
 
 /**
  * After a remote delivery's deadline, how long the sending node waits for the hosting node's own
@@ -17,17 +18,17 @@ export const STAGE_REPLAY_WINDOW_MS = 3_600_000
 const SEEN_EVENTS_MAX = 2_000
 
 export class RuntimeHubHost implements HubHost {
-  readonly #rt: BrokerRuntime
+  readonly #rt: Broker
   readonly #serve: (call: FleetCall) => Promise<FleetReply>
   readonly #seenEvents = new Set<string>()
 
-  constructor(rt: BrokerRuntime, serve: (call: FleetCall) => Promise<FleetReply>) {
+  constructor(rt: Broker, serve: (call: FleetCall) => Promise<FleetReply>) {
     this.#rt = rt
     this.#serve = serve
   }
 
   acceptRemote(d: RemoteDelivery): void {
-    const rec = this.#rt.messaging.acceptRemote(d)
+    const rec = acceptRemote(this.#rt.messaging, d)
     if (!rec || this.#seenEvents.has(d.event_id)) return
     this.#seenEvents.add(d.event_id)
     if (this.#seenEvents.size > SEEN_EVENTS_MAX) this.#seenEvents.delete(this.#seenEvents.values().next().value!)
@@ -36,7 +37,7 @@ export class RuntimeHubHost implements HubHost {
   }
 
   applyRemoteStage(r: StageReport): void {
-    this.#rt.messaging.applyRemoteStage(r)
+    applyRemoteStage(this.#rt.messaging, r)
   }
 
   expireOutbound(nowMs: number, nodeAlive: (node: string) => boolean): void {

@@ -1,27 +1,32 @@
 /**
- * The supervisor's single owner of broker state. Everything reaches it on one event loop:
- * API commands (the public methods), and typed runtime events through `dispatch`
- * (worker frame, worker exit, frame error, maintenance tick, signal). Handlers run to
- * completion and never block on a child.
+ * The composition root of the supervisor: it builds every part, hands each one the small ports
+ * it needs (no part holds this object), and is the one owner of broker state on one event loop.
+ * API commands arrive through the `Broker` methods (broker.ts); a child's frames go handle →
+ * frame table (worker/frame-table.ts) → owner, its exit handle → lifecycle; the maintenance tick
+ * and signals arrive through `dispatch`. Only `broker init` (cli/init.ts) constructs it.
  */
 import type { Logger } from 'pino'
-import type { FrameError, WorkerToBrokerFrame } from '../protocol/index.js'
+import type { FrameError } from '../protocol/index.js'
 import { MAINTENANCE_TICK_MS, OWNER_LEASE_MS, BROKER_SHUTDOWN_DEADLINE_MS } from '../protocol/constants.js'
 import { EmbeddedHub } from '../hub/embedded.js'
-import type { Hub } from '../hub/types.js'
 import { EventBus, type BrokerEvent } from './observe/events.js'
-import type { WorkerHandle, ExitInfo } from './worker/handle.js'
+import { eventAgent } from '../protocol/events.js'
+import type { WorkerHandle } from './worker/handle.js'
 import { prepareSpawn, type SpawnRequest } from './agents/spawn-spec.js'
 import { unstartedRecord, type AgentRecord } from './agents/records.js'
 import { DeliveryTracker, newId } from './delivery/tracker.js'
 import { AgentLifecycle } from './agents/lifecycle.js'
-import { Messaging, type SendRequest, type SendResult } from './delivery/engine.js'
+import { DeliveryEngine } from './delivery/engine.js'
+import type { SendRequest, SendResult } from './delivery/types.js'
+import type { RuntimeConfig } from './config.js'
+import { recipientsOf, type AgentRegistry } from './agents/registry.js'
+import type { Broker, StorageHealth, SupervisorSignal } from './broker.js'
+import type { Hub } from '../hub/types.js'
 import { readJson } from './state/files.js'
 import { AsyncJsonFile } from './state/async-file.js'
 import { AgentTokens, revokeTokensOnDeparture } from './agents/tokens.js'
 import { MessageHistory } from './delivery/history.js'
-import type { BrokerPaths } from './state/paths.js'
-import { handleWorkerFrame } from './worker/frame-table.js'
+import { routeFrame, type FrameOwners } from './worker/frame-table.js'
 import { LoopMonitor } from './observe/loop-monitor.js'
 import { join } from 'node:path'
 import { HistoryLog } from '../history/log.js'
@@ -31,65 +36,22 @@ import { AgentResults } from './agents/results.js'
 import { SpawnGate } from './agents/spawn-gate.js'
 import { asStorageError } from './state/durable.js'
 
-export interface RuntimeConfig {
-  name: string
-  paths: BrokerPaths
-  apiKey: string
-  /** The broker's own channels (`--channels`). */
-  channels: string[]
-  /** Channels for a spawn that names none. */
-  defaultAgentChannels: string[]
-  /**
-   * Owner lease on (ephemeral brokers): once an owner renewed it (the SDK does), shut down when
-   * it is not renewed in time. A broker nobody ever renewed (started by hand) keeps running.
-   */
-  leaseEnabled: boolean
-  /** Owner lease length; default OWNER_LEASE_MS (`RELAY_OWNER_LEASE_MS`, read in cli/init.ts). */
-  leaseMs?: number
-  /** A 9.x client's workspace key: recorded (reported as received), not used — the workspace is local. */
-  workspaceKey?: string | null
-  cwd: string
-  log: Logger
-  /** How long a child waits to be adopted after losing this supervisor; default by durability (`RELAY_ADOPT_WINDOW_MS`, read in cli/init.ts). */
-  adoptWindowMs?: number
-  /** `broker init --keep-agents-on-sigterm`: SIGTERM hands the agents over instead of stopping them. */
-  keepAgentsOnSigterm?: boolean
-  /** The hub chosen at start (`--nats`: the team's NATS hub); default the embedded one. */
-  hub?: Hub
-}
+export type { RuntimeConfig } from './config.js'
 
-export type RuntimeEvent =
-  | { type: 'worker_frame'; handle: WorkerHandle; frame: WorkerToBrokerFrame }
-  | { type: 'worker_frame_error'; handle: WorkerHandle; error: FrameError }
-  | { type: 'worker_exit'; handle: WorkerHandle; info: ExitInfo }
-  | { type: 'tick'; now: number }
-  | { type: 'signal'; signal: NodeJS.Signals }
 
-export interface AgentEntry {
-  handle: WorkerHandle
-  parent: string | null
-  lastActivityAt: number
-  idle: boolean
-  /** Set while a release is in progress: the exit that follows is expected. */
-  releasing: boolean
-  /** Why the CLI cannot take input (login wall), from the child's `worker_blocked`; cleared by `worker_ready`. */
-  blockedReason?: string | null
-  /** A task agent whose task is done is being ended (task-exit.ts): its exit is clean and final. */
-  taskDone?: boolean
-}
-
-export class BrokerRuntime {
+export class BrokerRuntime implements Broker {
   readonly config: RuntimeConfig
   readonly events = new EventBus()
   readonly deliveries = new DeliveryTracker()
   readonly hub: Hub
-  readonly agents = new Map<string, AgentEntry>()
+  readonly agents: AgentRegistry = new Map()
   readonly lifecycle: AgentLifecycle
   /** Agent API tokens (`RELAY_AGENT_TOKEN`); kept in each agent's state record. */
   readonly agentTokens: AgentTokens
   /** Sends and inbounds for `/api/threads` and agent inboxes. */
   readonly history: MessageHistory
-  readonly messaging: Messaging
+  /** The delivery engine (delivery/engine.ts). */
+  readonly messaging: DeliveryEngine
   /** Task agents: ending them when their task is done. */
   readonly tasks: TaskExit
   /** Results agents submit (`agent_result`). */
@@ -117,9 +79,48 @@ export class BrokerRuntime {
     this.hub = config.hub ?? new EmbeddedHub(config.name)
     this.#stateFile = new AsyncJsonFile(config.paths.state, (err) => config.log.warn({ err }, 'could not write state file'))
     this.log = config.log
-    this.lifecycle = new AgentLifecycle(this)
-    this.messaging = new Messaging(this)
     this.agentTokens = new AgentTokens(config.apiKey)
+    const emit = (event: BrokerEvent): void => void this.events.emit(event)
+    const saveState = (): void => void this.saveState()
+    const engine = new DeliveryEngine({
+      brokerName: config.name,
+      stateDir: config.paths.root,
+      deliveries: this.deliveries,
+      hub: this.hub,
+      recipients: recipientsOf(this.agents),
+      log: config.log,
+      offload: this.offload,
+      emit
+    })
+    this.messaging = engine
+    const frameOwners: FrameOwners = {
+      agents: this.agents,
+      log: config.log,
+      emit,
+      saveState,
+      sessionOf: (name) => this.lifecycle.requestOf(name)?.session_id ?? undefined,
+      onDeliveryFrame: (name, frame) => engine.onDeliveryFrame(name, frame)
+    }
+    this.lifecycle = new AgentLifecycle({
+      config,
+      agents: this.agents,
+      hub: this.hub,
+      tokens: this.agentTokens,
+      events: this.events,
+      log: config.log,
+      deliveries: {
+        factsPath: (agent) => engine.factsPath(agent),
+        deliver: (agent, msg) => engine.deliver(agent, msg),
+        openFor: (agent) => this.deliveries.openFor(agent),
+        onAgentStarted: (agent) => engine.onAgentStarted(agent),
+        onAgentDown: (agent, final, reason) => engine.onAgentDown(agent, final, reason)
+      },
+      brokerUrl: () => this.url,
+      shuttingDown: () => this.shuttingDown,
+      saveState,
+      routeFrame: (handle, frame) => routeFrame(frameOwners, handle, frame),
+      frameError: (handle, error) => this.#onFrameError(handle, error)
+    })
     // Tokens of the previous run's agents: a respawned agent keeps its identity.
     this.agentTokens.restore(readJson(config.paths.state))
     revokeTokensOnDeparture(this.events, this.agentTokens, (name) => this.agents.has(name))
@@ -142,17 +143,8 @@ export class BrokerRuntime {
 
   // ── typed runtime events ───────────────────────────────────────────────────
 
-  dispatch(ev: RuntimeEvent): void {
+  dispatch(ev: SupervisorSignal): void {
     switch (ev.type) {
-      case 'worker_frame':
-        handleWorkerFrame(this, ev.handle, ev.frame)
-        return
-      case 'worker_frame_error':
-        this.#onFrameError(ev.handle, ev.error)
-        return
-      case 'worker_exit':
-        this.lifecycle.onExit(ev.handle, ev.info)
-        return
       case 'tick':
         this.#onTick(ev.now)
         return
@@ -194,7 +186,7 @@ export class BrokerRuntime {
     }
     // The slot is given back when the child is ready or gone (or after SPAWN_SLOT_HOLD_MAX_MS).
     const stop = this.events.subscribe((ev) => {
-      if (ev.event.name !== req.name) return
+      if (eventAgent(ev.event) !== req.name) return
       if (ev.kind === 'worker_ready' || ev.kind === 'agent_exited' || ev.kind === 'agent_restarting') {
         stop()
         slot.free()
@@ -314,7 +306,7 @@ export class BrokerRuntime {
   }
 
   /** Writing health of the state files (`/api/status`). */
-  storageHealth() {
+  storageHealth(): StorageHealth {
     const stateError = this.#stateFile.lastError
     const journal = this.messaging.journalHealth
     return {

@@ -10,7 +10,7 @@ import { createApiServer, WARMING_UP_BODY } from '../../src/api/server.js'
 import { mergeChannels, removeChannels } from '../../src/supervisor/agents/channels.js'
 import { AgentTokens } from '../../src/supervisor/agents/tokens.js'
 import type { HistoryEntry } from '../../src/supervisor/delivery/history.js'
-import type { BrokerRuntime } from '../../src/supervisor/runtime.js'
+import type { Broker } from '../../src/supervisor/broker.js'
 
 const entry = (over: Partial<HistoryEntry>): HistoryEntry => ({
   seq: 1,
@@ -122,7 +122,7 @@ test('warm-up: until the runtime has started, everything but /health is 503 with
     deliveries: { openCount: 0 },
     log: { error() {} }
   }
-  const api = createApiServer(fake as unknown as BrokerRuntime)
+  const api = createApiServer(fake as unknown as Broker)
   await new Promise<void>((r) => api.server.listen(0, '127.0.0.1', () => r()))
   const base = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`
   try {

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import WebSocket from 'ws'
+import { parseWsMessage } from '../../src/protocol/events.js'
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url))
 export const BROKER_BIN = join(REPO, 'bin/broker')
@@ -125,6 +126,8 @@ export class TestBroker {
 export class EventLog {
   readonly ws: WebSocket
   readonly all: BrokerEventJson[] = []
+  /** Events that do not match their schema in the event catalogue; `close()` fails on any. */
+  readonly malformed: string[] = []
   readonly opened: Promise<void>
   #waiters: { pred: (e: BrokerEventJson) => boolean; resolve: (e: BrokerEventJson) => void }[] = []
 
@@ -136,6 +139,12 @@ export class EventLog {
     })
     this.ws.on('message', (data) => {
       const ev = JSON.parse(data.toString()) as BrokerEventJson
+      // Every event a test sees must be one the catalogue (src/protocol/events.ts) describes.
+      try {
+        parseWsMessage(ev)
+      } catch (err) {
+        this.malformed.push(`${String(ev.kind)}: ${(err as Error).message.slice(0, 400)}`)
+      }
       this.all.push(ev)
       this.#waiters = this.#waiters.filter((w) => {
         if (!w.pred(ev)) return true
@@ -180,6 +189,7 @@ export class EventLog {
 
   close(): void {
     this.ws.terminate()
+    if (this.malformed.length > 0) throw new Error(`events outside the catalogue (src/protocol/events.ts):\n${this.malformed.join('\n')}`)
   }
 }
 

@@ -4,13 +4,13 @@
  */
 import type { FleetCall, FleetReply } from '../../hub/types.js'
 import { SpawnError } from '../../supervisor/agents/spawn-spec.js'
-import type { BrokerRuntime } from '../../supervisor/runtime.js'
+import type { Broker } from '../../supervisor/broker.js'
 import { WorkerRequestError } from '../../supervisor/worker/handle.js'
 import { ApiError } from '../reply.js'
 import { classifyWorkerError, parseFormat } from '../routes/pty.js'
 import { parseSpawn } from '../schemas.js'
 
-async function run(rt: BrokerRuntime, call: FleetCall): Promise<FleetReply> {
+async function run(rt: Broker, call: FleetCall): Promise<FleetReply> {
   const node = rt.hub.node
   switch (call.op) {
     case 'spawn': {
@@ -37,7 +37,7 @@ async function run(rt: BrokerRuntime, call: FleetCall): Promise<FleetReply> {
 }
 
 /** Runs a fleet call; errors become the status and `{code, message}` the local route would give. */
-export function fleetServer(rt: BrokerRuntime): (call: FleetCall) => Promise<FleetReply> {
+export function fleetServer(rt: Broker): (call: FleetCall) => Promise<FleetReply> {
   return async (call) => {
     try {
       return await run(rt, call)

@@ -4,14 +4,14 @@
  * `GET /api/crash-insights`.
  */
 import type { DeliveryStage } from '../../supervisor/delivery/tracker.js'
-import type { BrokerRuntime } from '../../supervisor/runtime.js'
+import type { Broker } from '../../supervisor/broker.js'
 import { rssBytes } from '../../supervisor/process/proc.js'
 import { ApiError, sendJson } from '../reply.js'
 import type { RouteContext, Router } from '../router.js'
 
 const STAGES: readonly DeliveryStage[] = ['accepted', 'queued', 'injecting', 'injected', 'verified', 'failed', 'dead_lettered']
 
-export function agentMetrics(rt: BrokerRuntime, name: string) {
+export function agentMetrics(rt: Broker, name: string) {
   const entry = rt.agents.get(name)!
   const h = entry.handle
   const c = rt.lifecycle.metrics.get(name)
@@ -44,7 +44,7 @@ export function agentMetrics(rt: BrokerRuntime, name: string) {
   }
 }
 
-export function brokerMetrics(rt: BrokerRuntime) {
+export function brokerMetrics(rt: Broker) {
   const m = rt.lifecycle.metrics
   return {
     uptime_secs: Math.floor((Date.now() - rt.startedAt) / 1000),

@@ -6,7 +6,7 @@
  * write or an unknown agent closes it (Close frame without a status code, as the original).
  */
 import type { RawData, WebSocket } from 'ws'
-import type { BrokerRuntime } from '../../supervisor/runtime.js'
+import type { Broker } from '../../supervisor/broker.js'
 import { inputWriterFor } from './input-writer.js'
 import { ApiError } from '../reply.js'
 
@@ -59,7 +59,7 @@ export function decodeInputFrame(data: RawData, isBinary: boolean): { data: stri
   return { data: text }
 }
 
-export function serveInputStream(ws: WebSocket, rt: BrokerRuntime, name: string): void {
+export function serveInputStream(ws: WebSocket, rt: Broker, name: string): void {
   ws.on('error', () => ws.terminate())
   const entry = rt.agents.get(name)
   if (!entry) {

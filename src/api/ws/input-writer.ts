@@ -8,7 +8,7 @@ import {
   INPUT_WRITE_DRAIN_TIMEOUT_MS,
   WORKER_STDIN_HIGH_WATER_BYTES
 } from '../../protocol/constants.js'
-import type { BrokerRuntime } from '../../supervisor/runtime.js'
+import type { Broker } from '../../supervisor/broker.js'
 import { ApiError } from '../reply.js'
 
 export type NotFoundWording = 'no worker named' | 'unknown worker'
@@ -21,10 +21,10 @@ export interface InputResult {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 export class InputWriter {
-  readonly #rt: BrokerRuntime
+  readonly #rt: Broker
   readonly #tails = new Map<string, Promise<unknown>>()
 
-  constructor(rt: BrokerRuntime) {
+  constructor(rt: Broker) {
     this.#rt = rt
   }
 
@@ -58,10 +58,10 @@ export class InputWriter {
   }
 }
 
-const writers = new WeakMap<BrokerRuntime, InputWriter>()
+const writers = new WeakMap<Broker, InputWriter>()
 
 /** The one input writer of a runtime (shared by the HTTP route and every input stream). */
-export function inputWriterFor(rt: BrokerRuntime): InputWriter {
+export function inputWriterFor(rt: Broker): InputWriter {
   let w = writers.get(rt)
   if (!w) writers.set(rt, (w = new InputWriter(rt)))
   return w

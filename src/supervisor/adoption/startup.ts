@@ -8,7 +8,13 @@
  */
 import type { Logger } from 'pino'
 import type { PreviousAgent } from '../agents/records.js'
-import type { BrokerRuntime } from '../runtime.js'
+import type { AgentLifecycle } from '../agents/lifecycle.js'
+
+/** What adopting the survivors needs: where the PID journal is, and the lifecycle that takes them back. */
+export interface AdoptionHost {
+  readonly config: { readonly paths: { readonly pids: string } }
+  readonly lifecycle: Pick<AgentLifecycle, 'adopt' | 'journal'>
+}
 import { connectAdoption } from './process.js'
 import { readPidJournal, type PidEntry } from '../process/pid-journal.js'
 import { isSameProcessAlive } from '../process/proc.js'
@@ -23,7 +29,7 @@ function adoptable(e: PidEntry): boolean {
   return Boolean(e.adopt_socket && e.adopt_secret) && e.worker_start_ticks !== null && isSameProcessAlive(e.worker_pid, e.worker_start_ticks)
 }
 
-export async function adoptSurvivors(rt: BrokerRuntime, previous: readonly PreviousAgent[], log: Logger): Promise<AdoptionResult> {
+export async function adoptSurvivors(rt: AdoptionHost, previous: readonly PreviousAgent[], log: Logger): Promise<AdoptionResult> {
   const entries = readPidJournal(rt.config.paths.pids)
   const byName = new Map(previous.map((p) => [p.name, p]))
   // One child per agent: the newest live adoptable one; every other entry is reaped.

@@ -3,7 +3,17 @@
  * in step: the hub (routing), the agent's spec (`spec.channels`, what a respawn uses) and its
  * state record (written by `saveState`, so a restarted broker brings the list back).
  */
-import type { BrokerRuntime } from '../runtime.js'
+import type { Hub } from '../../hub/types.js'
+import type { BrokerEvent } from '../../protocol/events.js'
+import type { AgentRegistry } from './registry.js'
+
+/** What a channel change touches: the agent's entry, the hub's routing, the state record, the event stream. */
+export interface ChannelHost {
+  readonly agents: AgentRegistry
+  readonly hub: Pick<Hub, 'channelsOf' | 'setChannels'>
+  saveState(): Promise<void>
+  emit(event: BrokerEvent): void
+}
 
 export class UnknownAgentError extends Error {
   readonly code = 'agent_not_found'
@@ -40,7 +50,7 @@ export interface ChannelChange {
   changed: string[]
 }
 
-function apply(rt: BrokerRuntime, name: string, op: 'subscribe' | 'unsubscribe', list: readonly string[]): ChannelChange {
+function apply(rt: ChannelHost, name: string, op: 'subscribe' | 'unsubscribe', list: readonly string[]): ChannelChange {
   const entry = rt.agents.get(name)
   if (!entry) throw new UnknownAgentError(name)
   const h = entry.handle
@@ -58,10 +68,10 @@ function apply(rt: BrokerRuntime, name: string, op: 'subscribe' | 'unsubscribe',
   return { name: h.name, channels: after, changed }
 }
 
-export function subscribeChannels(rt: BrokerRuntime, name: string, channels: readonly string[]): ChannelChange {
+export function subscribeChannels(rt: ChannelHost, name: string, channels: readonly string[]): ChannelChange {
   return apply(rt, name, 'subscribe', channels)
 }
 
-export function unsubscribeChannels(rt: BrokerRuntime, name: string, channels: readonly string[]): ChannelChange {
+export function unsubscribeChannels(rt: ChannelHost, name: string, channels: readonly string[]): ChannelChange {
   return apply(rt, name, 'unsubscribe', channels)
 }

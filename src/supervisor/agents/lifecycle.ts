@@ -12,14 +12,12 @@
  *
  * Each crash is recorded in the crash insights; each child is in the PID journal while alive.
  */
-import { join } from 'node:path'
 import type { Socket } from 'node:net'
-import { ADOPT_WINDOW_DURABLE_MS, ADOPT_WINDOW_EPHEMERAL_MS } from '../../protocol/constants.js'
-import { adoptionFor } from '../adoption/files.js'
-import { WorkerHandle, type ExitInfo } from '../worker/handle.js'
-import { childEnv, prepareSpawn, SpawnError, type PreparedSpawn, type SpawnRequest } from './spawn-spec.js'
+import type { WorkerHandle, ExitInfo } from '../worker/handle.js'
+import { prepareSpawn, SpawnError, type PreparedSpawn, type SpawnRequest } from './spawn-spec.js'
 import { newId } from '../delivery/tracker.js'
-import type { AgentEntry, BrokerRuntime } from '../runtime.js'
+import type { AgentEntry } from './registry.js'
+import { ChildStarter, type LifecyclePorts } from './children.js'
 import { RestartTracker, type RestartDecision } from './restart-policy.js'
 import { PidJournal, type PidEntry } from '../process/pid-journal.js'
 import { CrashInsights } from '../observe/crash-insights.js'
@@ -36,7 +34,8 @@ interface Supervised {
 }
 
 export class AgentLifecycle {
-  readonly rt: BrokerRuntime
+  readonly #p: LifecyclePorts
+  readonly #children: ChildStarter
   readonly journal: PidJournal
   readonly crashes: CrashInsights
   readonly metrics = new SupervisionMetrics()
@@ -44,32 +43,33 @@ export class AgentLifecycle {
   /** Names whose spawn is being recorded (state.json) before their child starts (runtime.spawnAgent). */
   readonly reserved = new Set<string>()
 
-  constructor(rt: BrokerRuntime) {
-    this.rt = rt
-    const paths = rt.config.paths
-    const warn = (what: string) => (err: unknown) => rt.log.warn({ err }, `could not write ${what}`)
+  constructor(ports: LifecyclePorts) {
+    this.#p = ports
+    const paths = ports.config.paths
+    const warn = (what: string) => (err: unknown) => ports.log.warn({ err }, `could not write ${what}`)
     this.journal = new PidJournal(paths.pids, warn('pid journal'))
     this.crashes = new CrashInsights(paths.crashInsights, warn('crash insights'))
-    this.metrics.follow(rt.events)
+    this.metrics.follow(ports.events)
+    this.#children = new ChildStarter(ports, this.journal, this.metrics, (h, info) => this.onExit(h, info))
   }
 
   checkSpawn(name: string, heldByCaller = false): void {
-    if (this.rt.shuttingDown) throw new SpawnError('shutting_down', 'broker is shutting down', 503)
-    if (this.rt.agents.has(name) || (!heldByCaller && this.reserved.has(name))) throw new SpawnError('agent_exists', `agent '${name}' already exists`, 409)
+    if (this.#p.shuttingDown()) throw new SpawnError('shutting_down', 'broker is shutting down', 503)
+    if (this.#p.agents.has(name) || (!heldByCaller && this.reserved.has(name))) throw new SpawnError('agent_exists', `agent '${name}' already exists`, 409)
   }
 
   /** Starts the agent's child now. `reserved`: the caller holds the name through `reserve`. */
   spawn(req: SpawnRequest, parent = 'Dashboard', source = 'http_api', taskDeliveryId: string | null = null, reserved = false): WorkerHandle {
     this.checkSpawn(req.name, reserved)
     if (!req.session_id) req = { ...req, session_id: newId('ses') }
-    const prepared = prepareSpawn(req, this.rt.config.cwd, this.rt.config.defaultAgentChannels)
+    const prepared = prepareSpawn(req, this.#p.config.cwd, this.#p.config.defaultAgentChannels)
     const sup: Supervised = { req, parent, tracker: new RestartTracker(req.restart_policy), restartTimer: null, taskDeliveryId }
-    const handle = this.#startChild(req, prepared)
+    const handle = this.#children.start(req, prepared)
     this.#sup.set(req.name, sup)
-    this.rt.agents.set(req.name, { handle, parent, lastActivityAt: Date.now(), idle: false, releasing: false })
-    this.rt.hub.join(req.name, prepared.spec.channels)
-    this.#initChild(handle)
-    this.rt.emit({
+    this.#p.agents.set(req.name, { handle, parent, lastActivityAt: Date.now(), idle: false, releasing: false })
+    this.#p.hub.join(req.name, prepared.spec.channels)
+    this.#children.init(handle)
+    this.#p.events.emit({
       kind: 'agent_spawned',
       name: req.name,
       runtime: prepared.spec.runtime,
@@ -77,14 +77,14 @@ export class AgentLifecycle {
       cli: prepared.spec.cli,
       model: prepared.spec.model ?? null,
       pid: handle.pid ?? 0,
-      sessionId: req.session_id,
+      sessionId: req.session_id ?? undefined,
       source,
       pre_registered: false,
       registration_warning: null
     })
-    this.rt.log.info({ agent: req.name, pid: handle.pid, cli: prepared.executable, source }, 'agent spawned')
+    this.#p.log.info({ agent: req.name, pid: handle.pid, cli: prepared.executable, source }, 'agent spawned')
     this.#giveTask(req.name, sup)
-    this.rt.saveState()
+    this.#p.saveState()
     return handle
   }
 
@@ -99,17 +99,13 @@ export class AgentLifecycle {
       } catch (err) {
         failed.push(p.name)
         const reason = `could not be resumed: ${(err as Error).message}`
-        this.rt.log.error({ agent: p.name, err }, reason)
-        this.rt.emit({ kind: 'agent_permanently_dead', name: p.name, reason })
+        this.#p.log.error({ agent: p.name, err }, reason)
+        this.#p.events.emit({ kind: 'agent_permanently_dead', name: p.name, reason })
       }
     }
     return { resumed, failed }
   }
 
-  /** How long this broker's children wait to be adopted after losing it. */
-  get adoptWindowMs(): number {
-    return this.rt.config.adoptWindowMs ?? (this.rt.config.paths.durable ? ADOPT_WINDOW_DURABLE_MS : ADOPT_WINDOW_EPHEMERAL_MS)
-  }
 
   /**
    * Takes back an agent of a previous run whose child survived it: same name, channels, token,
@@ -122,21 +118,21 @@ export class AgentLifecycle {
   async adopt(p: PreviousAgent, e: PidEntry, socket: Socket): Promise<boolean> {
     let prepared: PreparedSpawn
     try {
-      prepared = prepareSpawn(p.request, this.rt.config.cwd, this.rt.config.defaultAgentChannels)
+      prepared = prepareSpawn(p.request, this.#p.config.cwd, this.#p.config.defaultAgentChannels)
     } catch (err) {
       socket.destroy()
-      this.rt.log.warn({ agent: p.name, err }, 'cannot adopt: the recorded spawn request no longer validates')
+      this.#p.log.warn({ agent: p.name, err }, 'cannot adopt: the recorded spawn request no longer validates')
       return false
     }
-    const handle = this.#newHandle(p.request, prepared, { marker: e.env_marker, startedAt: e.started_at })
-    handle.adoption = { socket_path: e.adopt_socket!, secret: e.adopt_secret!, window_ms: this.adoptWindowMs, journal_path: this.journal.path }
+    const handle = this.#children.newHandle(p.request, prepared, { marker: e.env_marker, startedAt: e.started_at })
+    handle.adoption = { socket_path: e.adopt_socket!, secret: e.adopt_secret!, window_ms: this.#children.adoptWindowMs, journal_path: this.journal.path }
     const sup: Supervised = { req: p.request, parent: p.parent, tracker: new RestartTracker(p.request.restart_policy), restartTimer: null, taskDeliveryId: p.taskDeliveryId }
     sup.tracker.carryOver(p.restarts)
     // Registered before the handshake: the frames the child buffered follow its answer at once.
     this.#sup.set(p.name, sup)
     const entry: AgentEntry = { handle, parent: p.parent, lastActivityAt: Date.now(), idle: false, releasing: false }
-    this.rt.agents.set(p.name, entry)
-    this.rt.hub.join(p.name, prepared.spec.channels)
+    this.#p.agents.set(p.name, entry)
+    this.#p.hub.join(p.name, prepared.spec.channels)
     this.journal.put({ ...e, broker_pid: process.pid })
     let state
     try {
@@ -149,10 +145,10 @@ export class AgentLifecycle {
         secret: e.adopt_secret!
       })
     } catch (err) {
-      this.rt.log.warn({ agent: p.name, pid: e.worker_pid, err: (err as Error).message }, 'adoption failed')
+      this.#p.log.warn({ agent: p.name, pid: e.worker_pid, err: (err as Error).message }, 'adoption failed')
       socket.destroy()
-      this.rt.agents.delete(p.name)
-      this.rt.hub.leave(p.name)
+      this.#p.agents.delete(p.name)
+      this.#p.hub.leave(p.name)
       this.#sup.delete(p.name)
       this.journal.remove(e.env_marker)
       return false
@@ -160,110 +156,47 @@ export class AgentLifecycle {
     if (state.blocked) entry.blockedReason = state.blocked
     if (state.cli_pid !== null && state.cli_pid !== e.cli_pid) this.journal.update(e.env_marker, { cli_pid: state.cli_pid, cli_start_ticks: handle.cliStartTicks })
     const downtimeMs = state.downtime_ms
-    this.rt.log.info(
+    this.#p.log.info(
       { agent: p.name, pid: handle.pid, cli_pid: handle.cliPid, downtime_ms: downtimeMs, ready: state.ready, busy: state.busy, buffered: state.buffered_frames, dropped: state.dropped_frames, typed_alone: state.injected_alone.length },
       'agent adopted'
     )
-    this.rt.emit({ kind: 'agent_adopted', name: p.name, pid: handle.pid ?? 0, cli_pid: handle.cliPid ?? 0, downtime_ms: downtimeMs })
-    if (state.ready) this.rt.emit({ kind: 'worker_ready', name: p.name, runtime: handle.spec.runtime, provider: handle.spec.provider ?? null, cli: handle.spec.cli, model: handle.spec.model ?? null })
-    this.rt.messaging.onAgentStarted(p.name)
-    this.rt.saveState()
+    this.#p.events.emit({ kind: 'agent_adopted', name: p.name, pid: handle.pid ?? 0, cli_pid: handle.cliPid ?? 0, downtime_ms: downtimeMs })
+    if (state.ready) this.#p.events.emit({ kind: 'worker_ready', name: p.name, runtime: handle.spec.runtime, provider: handle.spec.provider ?? null, cli: handle.spec.cli, model: handle.spec.model ?? null })
+    this.#p.deliveries.onAgentStarted(p.name)
+    this.#p.saveState()
     return true
   }
 
   /** Planned hand-over: every child is left running (and stays in the PID journal) for the next supervisor. */
   detachAll(): void {
     for (const sup of this.#sup.values()) if (sup.restartTimer) clearTimeout(sup.restartTimer)
-    for (const entry of this.rt.agents.values()) entry.handle.detach()
+    for (const entry of this.#p.agents.values()) entry.handle.detach()
   }
 
   /** The agent's API token (kept across restarts); a bad caller-chosen token is a 400. */
   agentToken(req: SpawnRequest): string {
-    try {
-      return this.rt.agentTokens.issue(req.name, req.agent_token ?? null)
-    } catch (err) {
-      throw new SpawnError('invalid_agent_token', (err as Error).message, 400)
-    }
-  }
-
-  #newHandle(req: SpawnRequest, prepared: PreparedSpawn, adopted: { marker?: string; startedAt?: number } = {}): WorkerHandle {
-    return new WorkerHandle({
-      spec: prepared.spec,
-      argv: prepared.argv,
-      cwd: prepared.cwd,
-      env: { ...childEnv(req.name, this.rt.url, this.agentToken(req), req.env ?? null), ...prepared.env },
-      logFile: join(this.rt.config.paths.logs, `${req.name}.log`),
-      onFrame: (h, frame) => this.rt.dispatch({ type: 'worker_frame', handle: h, frame }),
-      onFrameError: (h, error) => this.rt.dispatch({ type: 'worker_frame_error', handle: h, error }),
-      onExit: (h, info) => this.rt.dispatch({ type: 'worker_exit', handle: h, info }),
-      onStarted: (h) => this.journal.update(h.marker, { cli_pid: h.cliPid, cli_start_ticks: h.cliStartTicks }),
-      onReady: (h) => this.metrics.onReady(h.name),
-      onCongestion: (h, congested, backlog) => this.#onCongestion(h, congested, backlog),
-      ...adopted
-    })
-  }
-
-  #startChild(req: SpawnRequest, prepared: PreparedSpawn): WorkerHandle {
-    const handle = this.#newHandle(req, prepared)
-    try {
-      handle.start()
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new SpawnError('unsafe_state_file', `logs/${req.name}.log is a symlink: not written through`, 409)
-      throw new SpawnError('spawn_failed', `failed to start worker for '${req.name}': ${(err as Error).message}`, 500)
-    }
-    const where = adoptionFor(this.rt.config.paths.root)
-    handle.adoption = { ...where, window_ms: this.adoptWindowMs, journal_path: this.journal.path }
-    this.journal.put({
-      agent: req.name,
-      env_marker: handle.marker,
-      worker_pid: handle.pid ?? 0,
-      worker_start_ticks: handle.startTicks,
-      cli_pid: null,
-      cli_start_ticks: null,
-      broker_pid: process.pid,
-      started_at: handle.startedAt,
-      adopt_socket: where.socket_path,
-      adopt_secret: where.secret
-    })
-    this.metrics.onSpawn(req.name)
-    return handle
-  }
-
-  #initChild(handle: WorkerHandle): void {
-    handle.send('init_worker', { agent: handle.spec, facts_path: this.rt.messaging.factsPath(handle.name), adoption: handle.adoption })
-    this.rt.messaging.onAgentStarted(handle.name)
+    return this.#children.token(req)
   }
 
   /** The initial task, unless an earlier delivery of it is still on its way. */
   #giveTask(name: string, sup: Supervised): void {
     const task = sup.req.task
     if (!task) return
-    if (sup.taskDeliveryId && this.rt.deliveries.openFor(name).some((r) => r.delivery_id === sup.taskDeliveryId)) return
+    if (sup.taskDeliveryId && this.#p.deliveries.openFor(name).some((r) => r.delivery_id === sup.taskDeliveryId)) return
     // A PTY task agent is told how to say it is done (task-exit.ts); a headless one ends with its turn.
     const body = sup.req.exit_after_task && sup.req.runtime === 'pty' ? `${task}\n\n${TASK_EXIT_NOTE}` : task
     try {
-      const rec = this.rt.messaging.deliver(name, { event_id: newId('init'), from: 'broker', to: name, body, thread_id: null, priority: 2, injection_mode: 'wait' })
+      const rec = this.#p.deliveries.deliver(name, { event_id: newId('init'), from: 'broker', to: name, body, thread_id: null, priority: 2, injection_mode: 'wait' })
       sup.taskDeliveryId = rec.delivery_id
     } catch (err) {
       // The journal could not take it (disk full): the next start of the agent tries again.
-      this.rt.log.error({ agent: name, err: (err as Error).message }, 'initial task could not be recorded; not delivered')
+      this.#p.log.error({ agent: name, err: (err as Error).message }, 'initial task could not be recorded; not delivered')
     }
-  }
-
-  #onCongestion(handle: WorkerHandle, congested: boolean, backlog: number): void {
-    if (!congested) {
-      this.rt.log.info({ agent: handle.name }, 'worker stdin drained')
-      return
-    }
-    this.metrics.stdinCongestions++
-    const message = `worker is not reading its input: ${backlog} bytes queued; optional frames are held back until it drains`
-    this.rt.log.warn({ agent: handle.name, backlog }, message)
-    this.rt.emit({ kind: 'worker_error', name: handle.name, code: 'stdin_backlog', message, error: { code: 'stdin_backlog', message, retryable: true } })
   }
 
   /** Stops an agent and waits until its process tree is gone. False if there was no such agent. */
   async release(name: string, reason = 'release'): Promise<boolean> {
-    const entry = this.rt.agents.get(name)
+    const entry = this.#p.agents.get(name)
     if (!entry) return false
     entry.releasing = true
     const sup = this.#sup.get(name)
@@ -280,12 +213,12 @@ export class AgentLifecycle {
   }
 
   onExit(handle: WorkerHandle, info: ExitInfo): void {
-    const entry = this.rt.agents.get(handle.name)
+    const entry = this.#p.agents.get(handle.name)
     this.journal.remove(handle.marker)
     if (!entry || entry.handle !== handle) return
     const name = handle.name
     const sup = this.#sup.get(name)
-    const requested = entry.releasing || this.rt.shuttingDown || entry.taskDone === true
+    const requested = entry.releasing || this.#p.shuttingDown() || entry.taskDone === true
     const decision: RestartDecision = sup
       ? sup.tracker.onExit({ code: info.code, signal: info.signal, uptimeMs: info.uptimeMs, wasReady: info.wasReady, requested, now: Date.now() })
       : { action: 'final', reason: 'requested' }
@@ -296,10 +229,10 @@ export class AgentLifecycle {
       this.crashes.record({ agent: name, code: info.code, signal: info.signal, uptimeMs: info.uptimeMs, lastOutput: info.lastOutput, outcome })
     }
     const exitReason = entry.releasing ? 'released' : (info.agentExitReason ?? 'worker_exited')
-    this.rt.log.info({ agent: name, code: info.code, signal: info.signal, reason: exitReason, decision }, 'agent child exited')
+    this.#p.log.info({ agent: name, code: info.code, signal: info.signal, reason: exitReason, decision }, 'agent child exited')
     if (decision.action === 'restart') {
-      this.rt.messaging.onAgentDown(name, false, 'worker_exited')
-      this.rt.emit({ kind: 'agent_restarting', name, code: info.code, signal: info.signal, restart_count: decision.restartCount, delay_ms: decision.delayMs })
+      this.#p.deliveries.onAgentDown(name, false, 'worker_exited')
+      this.#p.events.emit({ kind: 'agent_restarting', name, code: info.code, signal: info.signal, restart_count: decision.restartCount, delay_ms: decision.delayMs })
       // The record is rewritten when the next child starts (nothing in it changes before).
       sup!.restartTimer = setTimeout(() => this.#restart(name), decision.delayMs)
       return
@@ -318,35 +251,35 @@ export class AgentLifecycle {
     deadReason?: string
   ): void {
     const name = entry.handle.name
-    this.rt.agents.delete(name)
-    this.rt.hub.leave(name)
+    this.#p.agents.delete(name)
+    this.#p.hub.leave(name)
     this.#sup.delete(name)
-    this.rt.messaging.onAgentDown(name, true, downReason)
-    this.rt.emit({ kind: 'agent_exited', name, code: status.code, signal: status.signal, reason: status.reason })
+    this.#p.deliveries.onAgentDown(name, true, downReason)
+    this.#p.events.emit({ kind: 'agent_exited', name, code: status.code, signal: status.signal, reason: status.reason })
     if (deadReason !== undefined) {
       this.metrics.onPermanentDeath(name)
-      this.rt.log.error({ agent: name, reason: deadReason }, 'agent permanently dead')
-      this.rt.emit({ kind: 'agent_permanently_dead', name, reason: deadReason })
+      this.#p.log.error({ agent: name, reason: deadReason }, 'agent permanently dead')
+      this.#p.events.emit({ kind: 'agent_permanently_dead', name, reason: deadReason })
     } else if (downReason === 'agent_released') {
       this.metrics.onRelease(name)
-      this.rt.emit({ kind: 'agent_released', name })
+      this.#p.events.emit({ kind: 'agent_released', name })
     } else {
       this.metrics.onFinalExit(name)
     }
-    this.rt.saveState()
+    this.#p.saveState()
   }
 
   #restart(name: string): void {
     const sup = this.#sup.get(name)
-    const entry = this.rt.agents.get(name)
+    const entry = this.#p.agents.get(name)
     if (!sup || !entry) return
     sup.restartTimer = null
-    if (this.rt.shuttingDown) return
+    if (this.#p.shuttingDown()) return
     const last = entry.handle.exitInfo
     let handle: WorkerHandle
     try {
-      const prepared = prepareSpawn({ ...sup.req, channels: [...(this.rt.hub.channelsOf(name) ?? sup.req.channels)] }, this.rt.config.cwd, this.rt.config.defaultAgentChannels)
-      handle = this.#startChild(sup.req, prepared)
+      const prepared = prepareSpawn({ ...sup.req, channels: [...(this.#p.hub.channelsOf(name) ?? sup.req.channels)] }, this.#p.config.cwd, this.#p.config.defaultAgentChannels)
+      handle = this.#children.start(sup.req, prepared)
     } catch (err) {
       const reason = `restart failed: ${(err as Error).message}`
       this.#finalize(entry, { code: last?.code ?? null, signal: last?.signal ?? null, reason: last?.agentExitReason ?? 'worker_exited' }, 'worker_permanently_dead', reason)
@@ -357,11 +290,11 @@ export class AgentLifecycle {
     entry.handle = handle
     entry.idle = false
     entry.lastActivityAt = Date.now()
-    this.#initChild(handle)
-    this.rt.log.info({ agent: name, pid: handle.pid, restart_count: sup.tracker.totalRestarts }, 'agent restarted')
-    this.rt.emit({ kind: 'agent_restarted', name, restart_count: sup.tracker.totalRestarts, pid: handle.pid ?? 0 })
+    this.#children.init(handle)
+    this.#p.log.info({ agent: name, pid: handle.pid, restart_count: sup.tracker.totalRestarts }, 'agent restarted')
+    this.#p.events.emit({ kind: 'agent_restarted', name, restart_count: sup.tracker.totalRestarts, pid: handle.pid ?? 0 })
     this.#giveTask(name, sup)
-    this.rt.saveState()
+    this.#p.saveState()
   }
 
   /** The (validated) spawn request a live agent was started with. */
@@ -376,7 +309,7 @@ export class AgentLifecycle {
 
   /** Ends a task agent whose task is done (task-exit.ts): a clean, final exit (code 0). */
   async finishTask(name: string): Promise<void> {
-    const entry = this.rt.agents.get(name)
+    const entry = this.#p.agents.get(name)
     if (!entry || entry.releasing || entry.taskDone) return
     entry.taskDone = true
     const sup = this.#sup.get(name)
@@ -402,7 +335,7 @@ export class AgentLifecycle {
     return {
       runtime: h.spec.runtime,
       parent: entry.parent,
-      channels: [...(this.rt.hub.channelsOf(name) ?? h.spec.channels)],
+      channels: [...(this.#p.hub.channelsOf(name) ?? h.spec.channels)],
       pid: h.pid,
       cli_pid: h.cliPid,
       started_at: Math.floor(h.startedAt / 1000),

@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino'
 import type { EventBus } from '../observe/events.js'
+import { eventAgent } from '../../protocol/events.js'
 import type { SpawnRequest } from './spawn-spec.js'
 
 /** What task-exit needs of the runtime (the runtime is one; a narrow view keeps the import one-way). */
@@ -37,7 +38,7 @@ export class TaskExit {
   constructor(rt: TaskExitHost) {
     this.#rt = rt
     rt.events.subscribe(({ event }) => {
-      const name = typeof event.name === 'string' ? event.name : null
+      const name = eventAgent(event)
       if (name === null) return
       switch (event.kind) {
         case 'delivery_verified':

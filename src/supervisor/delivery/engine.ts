@@ -17,10 +17,11 @@ import { replayInto } from './journal-replay.js'
 import { redeliverDeadLetter } from './redeliver.js'
 import { readFacts } from '../state/facts-reader.js'
 import { Mailbox, evictionReason, type InboundMode } from './mailbox.js'
-import type { BrokerRuntime } from '../runtime.js'
-import type { WorkerHandle } from '../worker/handle.js'
-import type { RemoteDelivery, RemoteTarget, StageReport } from '../../hub/types.js'
-import { DeliveryNotFoundError, NoRecipientError, PossiblyTypedError, UnknownAgentError, type RedeliverResult, fromRemote, normalizeSender, resultOf, toRemote, type Message, type SendRequest, type SendResult } from './types.js'
+import type { BrokerEvent } from '../../protocol/events.js'
+import type { RemoteTarget } from '../../hub/types.js'
+import { toRemote } from './types.js'
+import type { DeliveryPorts } from './ports.js'
+import { DeliveryNotFoundError, NoRecipientError, PossiblyTypedError, UnknownAgentError, type RedeliverResult, normalizeSender, type Message, type SendRequest, type SendResult } from './types.js'
 import { InboundModes } from './inbound-modes.js'
 
 export { DeliveryNotFoundError, NoRecipientError, PossiblyTypedError, UnknownAgentError, type Message, type RedeliverResult, type SendRequest, type SendResult }
@@ -28,38 +29,39 @@ export { DeliveryNotFoundError, NoRecipientError, PossiblyTypedError, UnknownAge
 /** Why a delivery that a stopped worker may have typed ends `failed`, not re-typed. */
 export const TYPED_NOT_VERIFIED = 'typed, but the agent stopped before the echo was seen on its screen'
 
-export class Messaging {
-  readonly rt: BrokerRuntime
+export class DeliveryEngine {
+  readonly ports: DeliveryPorts
   readonly mailboxes = new Map<string, Mailbox>()
   readonly #dedup = new DedupCache<SendResult>()
   readonly #factsDir: string
-  #journal: DeliveryJournal | null = null
+  /** Open once `restore` ran; null in an engine that never restored (unit tests without a state dir). */
+  journal: DeliveryJournal | null = null
   /** Per-agent inbound delivery mode (auto_inject / manual_flush) and its parked messages. */
   readonly modes: InboundModes
   /** What the start-up replay of the journal could not use (`/api/status`). */
   journalReport: JournalReport | null = null
 
-  constructor(rt: BrokerRuntime) {
-    this.rt = rt
-    this.#factsDir = join(rt.config.paths.root, 'facts')
-    const host = { mailbox: (n: string) => this.mailbox(n), pump: (n: string) => this.pump(n), emit: rt.emit.bind(rt), hasAgent: (n: string) => rt.agents.has(n) }
-    this.modes = new InboundModes({ ...host, journal: (name, mode) => this.#journal?.mode(name, mode) })
+  constructor(ports: DeliveryPorts) {
+    this.ports = ports
+    this.#factsDir = join(ports.stateDir, 'facts')
+    const host = { mailbox: (n: string) => this.mailbox(n), pump: (n: string) => this.pump(n), emit: (e: BrokerEvent) => ports.emit(e), hasAgent: (n: string) => ports.recipients.has(n) }
+    this.modes = new InboundModes({ ...host, journal: (name, mode) => this.journal?.mode(name, mode) })
   }
 
   /** Reads the journal of an earlier run (if any) and opens it for this one. */
   restore(): void {
     ensurePrivateDir(this.#factsDir)
-    const path = join(this.rt.config.paths.root, 'deliveries.jsonl')
-    const { state, open } = replayInto(this.rt, path, this.#dedup, (agent) => this.mailbox(agent))
-    this.#journal = new DeliveryJournal(path, { validBytes: state.validBytes })
-    if (this.#journal.worthCompactingAtStart) this.#compactJournal()
+    const path = join(this.ports.stateDir, 'deliveries.jsonl')
+    const { state, open } = replayInto(this.ports, path, this.#dedup, (agent) => this.mailbox(agent))
+    this.journal = new DeliveryJournal(path, { validBytes: state.validBytes })
+    if (this.journal.worthCompactingAtStart) this.#compactJournal()
     this.journalReport = state.report
-    if (state.records.size > 0) this.rt.log.info({ restored: state.records.size, open }, 'delivery journal replayed')
+    if (state.records.size > 0) this.ports.log.info({ restored: state.records.size, open }, 'delivery journal replayed')
   }
 
   /** Whether the journal can currently write (`/api/status`). */
   get journalHealth(): JournalHealth | null {
-    return this.#journal?.health ?? null
+    return this.journal?.health ?? null
   }
 
   factsPath(agent: string): string {
@@ -81,14 +83,14 @@ export class Messaging {
     }
     const from = this.normalizeSender(req.from)
     const to = req.to.trim()
-    const route = this.rt.hub.route(to, from)
+    const route = this.ports.hub.route(to, from)
     if (route.targets.length === 0) throw new NoRecipientError(to)
     const remote = route.remote ?? new Map<string, RemoteTarget>() // only agents elsewhere, server unreachable: refused now
-    if (remote.size === route.targets.length && !this.rt.hub.available()) await this.rt.hub.forward([])
+    if (remote.size === route.targets.length && !this.ports.hub.available()) await this.ports.hub.forward([])
     const event_id = newId('http')
     const priority = req.priority ?? (route.kind === 'channel' ? 3 : 2)
     const msg: Message = { event_id, from, to, body: req.text, thread_id: req.thread_id, priority, injection_mode: req.mode, idempotency_key: req.idempotency_key ?? null }
-    const recs = this.#accept(route.targets, msg, remote)
+    const recs = this.accept(route.targets, msg, remote)
     if (remote.size > 0) await this.#forward(recs.filter((r) => r.node !== undefined), recs.length)
     const result: SendResult = {
       event_id,
@@ -97,7 +99,7 @@ export class Messaging {
       duplicate: false
     }
     if (req.idempotency_key) this.#dedup.set(req.idempotency_key, result)
-    this.rt.emit({ kind: 'relay_inbound', event_id, from, target: to, body: req.text, thread_id: req.thread_id, workspace_id: 'local', workspace_alias: null })
+    this.ports.emit({ kind: 'relay_inbound', event_id, from, target: to, body: req.text, thread_id: req.thread_id, workspace_id: 'local', workspace_alias: null })
     for (const r of route.targets) if (!remote.has(r)) this.pump(r)
     return result
   }
@@ -105,50 +107,27 @@ export class Messaging {
   /** Deliveries to other nodes, stored in the team's stream (else dead letters; all remote: the send is refused). */
   async #forward(out: DeliveryRecord[], total: number): Promise<void> {
     try {
-      await this.rt.hub.forward(out.map((r) => toRemote(r, this.rt.hub.node)))
+      await this.ports.hub.forward(out.map((r) => toRemote(r, this.ports.hub.node)))
     } catch (err) {
       for (const r of out) this.deadLetter(r, `not stored for node ${r.node}: ${(err as Error).message}`)
       if (out.length === total) throw err
     }
   }
 
-  /** A delivery another node accepted for an agent here; returns once it is journaled. */
-  acceptRemote(d: RemoteDelivery): DeliveryRecord | null {
-    if (this.rt.deliveries.get(d.delivery_id)) return null // taken before (a redelivery after a crash)
-    const rec = this.rt.deliveries.create({ ...fromRemote(d), idempotency_key: null, origin: d.origin }, d.delivery_id)
-    this.#journal?.created([rec])
-    if (!this.rt.agents.has(d.agent)) this.deadLetter(rec, `agent "${d.agent}" is not on node ${this.rt.hub.node}`)
-    else if (d.deadline_ms <= Date.now()) this.deadLetter(rec, `its deadline passed before node ${this.rt.hub.node} could take it`)
-    else this.#admit(rec)
-    this.pump(rec.agent)
-    return rec
-  }
-
-  /** A stage reached on the node hosting the agent of a delivery sent from here. */
-  applyRemoteStage(r: StageReport): void {
-    const rec = this.rt.deliveries.get(r.delivery_id)
-    if (!rec || rec.node === undefined) return
-    if (r.stage === 'queued' || r.stage === 'injected') {
-      const ok = this.#advance(rec.delivery_id, r.stage, rec.agent)
-      if (ok) this.rt.emit({ kind: `delivery_${r.stage}`, name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, timestamp: r.at })
-    } else if (r.stage === 'verified') this.#verified(rec.delivery_id, rec.agent, 'echo')
-    else if (r.stage === 'failed') this.fail(rec.delivery_id, r.reason ?? `failed on node ${r.node}`)
-    else this.deadLetter(rec, r.reason ?? `dead-lettered on node ${r.node}`)
-  }
-
   /** A broker-originated message (initial task, notices) to one agent. */
   deliver(agent: string, msg: Message): DeliveryRecord {
-    const [rec] = this.#accept([agent], msg)
+    const [rec] = this.accept([agent], msg)
     this.pump(agent)
     return rec!
   }
 
-  #accept(targets: readonly string[], msg: Message, remote: ReadonlyMap<string, RemoteTarget> = new Map()): DeliveryRecord[] {
+  /** Journals one delivery per target (all or none), then admits the local ones. */
+  accept(targets: readonly string[], msg: Message, remote: ReadonlyMap<string, RemoteTarget> = new Map()): DeliveryRecord[] {
     const now = Date.now()
     const recs = targets.map((agent) => {
       const far = remote.get(agent)
-      const timeoutSecs = this.rt.agents.get(agent)?.handle.spec.inject_timeout_secs ?? far?.inject_timeout_secs
-      return this.rt.deliveries.create({
+      const timeoutSecs = this.ports.recipients.injectTimeoutSecs(agent) ?? far?.inject_timeout_secs
+      return this.ports.deliveries.create({
         ...msg,
         idempotency_key: msg.idempotency_key ?? null,
         agent,
@@ -157,30 +136,30 @@ export class Messaging {
       })
     })
     try {
-      this.#journal?.created(recs) // on disk before anyone is told
+      this.journal?.created(recs) // on disk before anyone is told
     } catch (err) {
       // Not durable, so not accepted: nothing of it stays behind.
-      for (const rec of recs) this.rt.deliveries.discard(rec.delivery_id)
+      for (const rec of recs) this.ports.deliveries.discard(rec.delivery_id)
       throw err
     }
     for (const rec of recs) {
-      if (rec.node === undefined) this.#admit(rec)
-      else this.rt.emit({ kind: 'delivery_accepted', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, priority: rec.priority, node: rec.node })
+      if (rec.node === undefined) this.admit(rec)
+      else this.ports.emit({ kind: 'delivery_accepted', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, priority: rec.priority, node: rec.node })
     }
     return recs
   }
 
   /** A journaled delivery for a local agent goes into its mailbox. */
-  #admit(rec: DeliveryRecord): void {
+  admit(rec: DeliveryRecord): void {
     const ref = { name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id }
-    this.rt.emit({ kind: 'delivery_accepted', ...ref, from: rec.from, to: rec.to, priority: rec.priority })
+    this.ports.emit({ kind: 'delivery_accepted', ...ref, from: rec.from, to: rec.to, priority: rec.priority })
     const box = this.mailbox(rec.agent)
     const evicted = box.enqueue(rec)
     if (box.mode === 'manual_flush' && evicted !== rec) {
-      this.rt.emit({ kind: 'delivery_queued', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, target: rec.to, reason: 'inbound_delivery_manual_flush' })
+      this.ports.emit({ kind: 'delivery_queued', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, target: rec.to, reason: 'inbound_delivery_manual_flush' })
     }
     if (evicted) {
-      this.rt.emit({ kind: 'delivery_dropped', name: evicted.agent, count: 1, reason: 'mailbox_full', delivery_id: evicted.delivery_id })
+      this.ports.emit({ kind: 'delivery_dropped', name: evicted.agent, count: 1, reason: 'mailbox_full', delivery_id: evicted.delivery_id })
       this.deadLetter(evicted, evictionReason(evicted, rec, box.cap))
     }
   }
@@ -189,11 +168,9 @@ export class Messaging {
 
   /** Hands waiting deliveries to the agent's worker while its in-flight window has room. */
   pump(agent: string): void {
-    const entry = this.rt.agents.get(agent)
     const box = this.mailboxes.get(agent)
-    if (!entry || !box || entry.releasing) return
-    const handle = entry.handle
-    if (handle.state === 'stopping' || handle.state === 'exited') return
+    const worker = box ? this.ports.recipients.worker(agent) : null
+    if (!box || !worker) return
     const room = DELIVERY_INFLIGHT_PER_AGENT - box.inflightCount
     if (room <= 0) return
     for (const rec of box.take(room)) {
@@ -203,9 +180,9 @@ export class Messaging {
         continue
       }
       rec.attempts++
-      this.#journal?.attempt(rec.delivery_id, rec.attempts)
-      if (rec.attempts > 1) this.rt.emit({ kind: 'delivery_retry', name: agent, delivery_id: rec.delivery_id, event_id: rec.event_id, attempts: rec.attempts })
-      const sent = handle.send('deliver_relay', {
+      this.journal?.attempt(rec.delivery_id, rec.attempts)
+      if (rec.attempts > 1) this.ports.emit({ kind: 'delivery_retry', name: agent, delivery_id: rec.delivery_id, event_id: rec.event_id, attempts: rec.attempts })
+      const sent = worker.send('deliver_relay', {
         delivery_id: rec.delivery_id,
         event_id: rec.event_id,
         workspace_id: 'local',
@@ -222,26 +199,25 @@ export class Messaging {
     }
   }
 
-  /** The delivery frames of a worker (worker-frames.ts hands them here). */
-  onDeliveryFrame(handle: WorkerHandle, frame: WorkerToBrokerFrame): void {
-    const name = handle.name
+  /** The delivery frames of `name`'s worker (the frame table, worker/frame-table.ts, hands them here). */
+  onDeliveryFrame(name: string, frame: WorkerToBrokerFrame): void {
     switch (frame.type) {
       case 'delivery_queued':
       case 'delivery_injected': {
-        const rec = this.#advance(frame.payload.delivery_id, frame.type === 'delivery_queued' ? 'queued' : 'injected', name)
-        if (rec) this.rt.emit({ kind: frame.type, name, delivery_id: rec.delivery_id, event_id: rec.event_id, timestamp: frame.payload.timestamp })
+        const rec = this.advance(frame.payload.delivery_id, frame.type === 'delivery_queued' ? 'queued' : 'injected', name)
+        if (rec) this.ports.emit({ kind: frame.type, name, delivery_id: rec.delivery_id, event_id: rec.event_id, timestamp: frame.payload.timestamp })
         return
       }
       case 'delivery_injecting': {
-        const rec = this.#advance(frame.payload.delivery_id, 'injecting', name, `the program is not reading its terminal yet: ${frame.payload.pending_bytes} bytes waiting`)
-        if (rec) this.rt.emit({ kind: 'delivery_injecting', name, delivery_id: rec.delivery_id, event_id: rec.event_id, pending_bytes: frame.payload.pending_bytes, timestamp: frame.payload.timestamp })
+        const rec = this.advance(frame.payload.delivery_id, 'injecting', name, `the program is not reading its terminal yet: ${frame.payload.pending_bytes} bytes waiting`)
+        if (rec) this.ports.emit({ kind: 'delivery_injecting', name, delivery_id: rec.delivery_id, event_id: rec.event_id, pending_bytes: frame.payload.pending_bytes, timestamp: frame.payload.timestamp })
         return
       }
       case 'delivery_verified':
-        this.#verified(frame.payload.delivery_id, name, frame.payload.verification)
+        this.verified(frame.payload.delivery_id, name, frame.payload.verification)
         return
       case 'delivery_failed': {
-        const rec = this.rt.deliveries.get(frame.payload.delivery_id)
+        const rec = this.ports.deliveries.get(frame.payload.delivery_id)
         if (!rec || rec.agent !== name) return
         if (frame.payload.stage === 'injected' || wasTyped(rec)) this.fail(rec.delivery_id, frame.payload.reason)
         else if (rec.deadline_ms <= Date.now()) {
@@ -262,22 +238,22 @@ export class Messaging {
    * `verification` says how it was proven: `echo` (seen on the agent's screen) or `provider` (the
    * headless model took the turn up). Either way the agent has read it: `delivery_read_ack{marked}`.
    */
-  #verified(id: string, name: string, verification: 'echo' | 'provider'): void {
-    const rec = this.#advance(id, 'verified', name)
+  verified(id: string, name: string, verification: 'echo' | 'provider'): void {
+    const rec = this.advance(id, 'verified', name)
     if (!rec) return
     const ref = { name, delivery_id: rec.delivery_id, event_id: rec.event_id }
-    this.rt.emit({ kind: 'delivery_ack', ...ref, timestamp: Date.now() })
-    this.rt.emit({ kind: 'message_delivery_confirmed', ...ref, from: rec.from, to: rec.to })
-    this.rt.emit({ kind: 'delivery_verified', ...ref, verification })
-    this.rt.emit({ kind: 'delivery_read_ack', ...ref, status: 'marked' })
+    this.ports.emit({ kind: 'delivery_ack', ...ref, timestamp: Date.now() })
+    this.ports.emit({ kind: 'message_delivery_confirmed', ...ref, from: rec.from, to: rec.to })
+    this.ports.emit({ kind: 'delivery_verified', ...ref, verification })
+    this.ports.emit({ kind: 'delivery_read_ack', ...ref, status: 'marked' })
   }
 
   /** A delivery that was (or may have been) typed and not verified ends here. */
   fail(id: string, reason: string): void {
-    const rec = this.#advance(id, 'failed', null, reason)
+    const rec = this.advance(id, 'failed', null, reason)
     if (!rec) return
-    this.rt.emit({ kind: 'delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, reason })
-    this.rt.emit({ kind: 'message_delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, attempts: rec.attempts, lastError: reason })
+    this.ports.emit({ kind: 'delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, reason })
+    this.ports.emit({ kind: 'message_delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, attempts: rec.attempts, lastError: reason })
   }
 
   /**
@@ -286,9 +262,9 @@ export class Messaging {
    */
   deadLetter(rec: DeliveryRecord, reason: string): void {
     if (wasTyped(rec)) return this.fail(rec.delivery_id, `${TYPED_NOT_VERIFIED} (${reason})`)
-    if (!this.#advance(rec.delivery_id, 'dead_lettered', null, reason)) return
-    this.rt.emit({ kind: 'delivery_dead_lettered', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, reason })
-    this.rt.emit({ kind: 'message_delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, attempts: rec.attempts, lastError: reason })
+    if (!this.advance(rec.delivery_id, 'dead_lettered', null, reason)) return
+    this.ports.emit({ kind: 'delivery_dead_lettered', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, reason })
+    this.ports.emit({ kind: 'message_delivery_failed', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, attempts: rec.attempts, lastError: reason })
     this.#tellSender(rec, reason)
   }
 
@@ -297,15 +273,16 @@ export class Messaging {
     return redeliverDeadLetter(this, id, force)
   }
 
-  #advance(id: string, stage: DeliveryStage, agent: string | null, reason?: string): DeliveryRecord | null {
-    const existing = this.rt.deliveries.get(id)
+  /** Moves a delivery to `stage` (journal, hub report, mailbox); null when it is unknown, not `agent`'s, or already past it. */
+  advance(id: string, stage: DeliveryStage, agent: string | null, reason?: string): DeliveryRecord | null {
+    const existing = this.ports.deliveries.get(id)
     if (!existing || (agent !== null && existing.agent !== agent)) return null
     const at = Date.now()
-    const rec = this.rt.deliveries.advance(id, stage, reason, at)
+    const rec = this.ports.deliveries.advance(id, stage, reason, at)
     if (!rec) return null
-    this.#journal?.stage(id, stage, at, reason)
+    this.journal?.stage(id, stage, at, reason)
     if (rec.origin !== undefined && stage !== 'accepted') {
-      this.rt.hub.reportStage(rec.origin, { delivery_id: id, stage, reason: reason ?? null, at, node: this.rt.hub.node })
+      this.ports.hub.reportStage(rec.origin, { delivery_id: id, stage, reason: reason ?? null, at, node: this.ports.hub.node })
     }
     if (stage === 'verified' || stage === 'failed' || stage === 'dead_lettered') {
       this.mailboxes.get(rec.agent)?.remove(id)
@@ -316,13 +293,13 @@ export class Messaging {
 
   /** An agent that sent a message which could not be delivered hears about it. */
   #tellSender(rec: DeliveryRecord, reason: string): void {
-    if (rec.from === 'broker' || !this.rt.agents.has(rec.from) || rec.from === rec.agent) return
+    if (rec.from === 'broker' || !this.ports.recipients.has(rec.from) || rec.from === rec.agent) return
     const body = `Your message ${rec.event_id} to ${rec.agent} was not delivered (${reason}). Delivery id: ${rec.delivery_id}.`
     try {
       this.deliver(rec.from, { event_id: newId('notice'), from: 'broker', to: rec.from, body, thread_id: rec.thread_id, priority: 1, injection_mode: 'wait' })
     } catch (err) {
       if (!(err instanceof StorageUnavailableError)) throw err
-      this.rt.log.warn({ agent: rec.from, delivery_id: rec.delivery_id, err: err.message }, 'could not tell the sender about an undelivered message: storage unavailable')
+      this.ports.log.warn({ agent: rec.from, delivery_id: rec.delivery_id, err: err.message }, 'could not tell the sender about an undelivered message: storage unavailable')
     }
   }
 
@@ -341,7 +318,7 @@ export class Messaging {
    */
   onAgentDown(name: string, final: boolean, reason: string): void {
     const box = this.mailboxes.get(name)
-    for (const rec of this.rt.deliveries.openFor(name)) {
+    for (const rec of this.ports.deliveries.openFor(name)) {
       if (box?.isInflight(rec.delivery_id)) box.requeue(rec)
     }
     if (!final) return
@@ -352,7 +329,7 @@ export class Messaging {
   /** After start-up: deliveries of a previous run whose agent did not come back end now. */
   onStartupComplete(): void {
     const gone = new Set<string>()
-    for (const rec of this.rt.deliveries.openRecords()) if (rec.node === undefined && !this.rt.agents.has(rec.agent)) gone.add(rec.agent)
+    for (const rec of this.ports.deliveries.openRecords()) if (rec.node === undefined && !this.ports.recipients.has(rec.agent)) gone.add(rec.agent)
     for (const name of gone) {
       this.#settle(name, 'recipient gone: the agent was not running after the broker restarted')
       this.mailboxes.delete(name)
@@ -361,12 +338,12 @@ export class Messaging {
 
   #settle(name: string, reason: string): void {
     const facts = readFacts(this.factsPath(name))
-    const open = this.rt.deliveries.openFor(name)
+    const open = this.ports.deliveries.openFor(name)
     // The original's summary event for a departing agent (api.md §4.7), then one outcome per delivery.
-    if (open.length > 0) this.rt.emit({ kind: 'delivery_dropped', name, count: open.length, reason })
+    if (open.length > 0) this.ports.emit({ kind: 'delivery_dropped', name, count: open.length, reason })
     for (const rec of open) {
       const fact = facts.get(rec.delivery_id)
-      if (fact === 'verified') this.#verified(rec.delivery_id, name, 'echo') // the child's facts file: seen on screen
+      if (fact === 'verified') this.verified(rec.delivery_id, name, 'echo') // the child's facts file: seen on screen
       else if (fact === 'injecting' || fact === 'failed' || wasTyped(rec)) this.fail(rec.delivery_id, `${TYPED_NOT_VERIFIED} (${reason})`)
       else this.deadLetter(rec, reason)
     }
@@ -380,21 +357,22 @@ export class Messaging {
       if (box.waitingCount > 0 && box.inflightCount < DELIVERY_INFLIGHT_PER_AGENT) this.pump(name)
     }
     this.#dedup.purge(nowMs)
-    this.#journal?.sync()
-    if (this.#journal?.needsCompaction && !this.#journal.compacting) this.#compactJournal()
+    this.journal?.sync()
+    if (this.journal?.needsCompaction && !this.journal.compacting) this.#compactJournal()
   }
 
   /** In the offload pool; the journal keeps taking lines meanwhile. */
   #compactJournal(): void {
-    this.#journal?.compactInPool(this.rt.offload, this.rt.deliveries.retained(), this.#modes()).catch((err: unknown) => this.rt.log.warn({ err }, 'journal compaction failed; the journal stays as it was'))
+    if (!this.ports.offload) return
+    this.journal?.compactInPool(this.ports.offload, this.ports.deliveries.retained(), this.#modes()).catch((err: unknown) => this.ports.log.warn({ err }, 'journal compaction failed; the journal stays as it was'))
   }
 
   close(): void {
-    this.#journal?.close()
+    this.journal?.close()
   }
 
   normalizeSender(from: string | null): string {
-    return normalizeSender(from, this.rt.config.name)
+    return normalizeSender(from, this.ports.brokerName)
   }
 
   #modes(): Map<string, string> {

@@ -62,8 +62,8 @@ export class MessageHistory {
     this.#deps = deps
     this.#seq = deps.log.lastSeq
     deps.events.subscribe((ev) => {
-      if (ev.kind === 'relay_inbound') this.#onInbound(ev.event)
-      else if (ev.kind === 'agent_released') this.#inboxes.delete(String(ev.event.name))
+      if (ev.event.kind === 'relay_inbound') this.#onInbound(ev.event)
+      else if (ev.event.kind === 'agent_released') this.#inboxes.delete(ev.event.name)
     })
   }
 

@@ -9,15 +9,15 @@ import { DeliveryNotFoundError, PossiblyTypedError, UnknownAgentError, type Mess
 
 /** What a redelivery needs from the delivery engine (Messaging). */
 export interface RedeliverHost {
-  rt: { deliveries: Pick<DeliveryTracker, 'get'>; agents: { has(name: string): boolean } }
+  ports: { deliveries: Pick<DeliveryTracker, 'get'>; recipients: { has(name: string): boolean } }
   factsPath(agent: string): string
   deliver(agent: string, msg: Message): DeliveryRecord
 }
 
 export function redeliverDeadLetter(m: RedeliverHost, id: string, force: boolean): RedeliverResult {
-  const old = m.rt.deliveries.get(id)
+  const old = m.ports.deliveries.get(id)
   if (!old || old.stage !== 'dead_lettered') throw new DeliveryNotFoundError(id, 'no dead letter with this id')
-  if (!m.rt.agents.has(old.agent)) throw new UnknownAgentError(old.agent)
+  if (!m.ports.recipients.has(old.agent)) throw new UnknownAgentError(old.agent)
   const fact = readFacts(m.factsPath(old.agent)).get(id)
   const typed = fact === 'injecting' || fact === 'verified' || fact === 'failed' || wasTyped(old)
   const warning = typed ? `delivery ${id} was already typed into ${old.agent}'s terminal (in part or whole; facts: ${fact ?? old.stage}): sending it again types it again` : null

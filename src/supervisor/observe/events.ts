@@ -3,18 +3,13 @@
  * once, kept in a replay ring, and handed to every subscriber (the `/ws` connections).
  */
 import { EVENT_REPLAY_CAPACITY } from '../../protocol/constants.js'
+import { EPHEMERAL_KINDS, type BrokerEvent, type BrokerEventKind } from '../../protocol/events.js'
 
-export interface BrokerEvent {
-  kind: string
-  [field: string]: unknown
-}
-
-/** Kinds that are broadcast but never numbered or replayed. */
-export const EPHEMERAL_KINDS: ReadonlySet<string> = new Set(['worker_stream', 'delivery_active'])
+export type { BrokerEvent, BrokerEventKind, EventOf } from '../../protocol/events.js'
 
 export interface EmittedEvent {
   readonly seq: number | null
-  readonly kind: string
+  readonly kind: BrokerEventKind
   /** The event itself, for listeners inside the broker (no need to parse `json`). */
   readonly event: BrokerEvent
   /** The event serialised once, as sent on `/ws`. */

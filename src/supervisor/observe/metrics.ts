@@ -3,6 +3,7 @@
  * crashes, restarts, releases, permanent deaths, delivery outcomes — fed by AgentLifecycle and
  * by the event stream. Reading (`/api/metrics`) is in routes-health.ts via `metricsSnapshot`.
  */
+import { eventAgent } from '../../protocol/events.js'
 import type { EventBus } from './events.js'
 
 export type AgentStatus = 'starting' | 'healthy' | 'restarting' | 'dead' | 'released' | 'exited'
@@ -91,12 +92,12 @@ export class SupervisionMetrics {
   }
 
   /** Counts delivery outcomes from the event stream (only those durable kinds are parsed). */
-  follow(events: EventBus): () => void {
+  follow(events: Pick<EventBus, 'subscribe'>): () => void {
     return events.subscribe((ev) => {
       const field = OUTCOMES[ev.kind]
       if (field === undefined) return
-      const name = ev.event.name
-      const c = typeof name === 'string' ? this.agents.get(name) : undefined
+      const name = eventAgent(ev.event)
+      const c = name === null ? undefined : this.agents.get(name)
       if (c) c[field]++
     })
   }

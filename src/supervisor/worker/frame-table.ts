@@ -1,95 +1,102 @@
-/** What the supervisor does with each frame a child sends (runtime.md §3.3, api.md §6). */
-import type { WorkerToBrokerFrame } from '../../protocol/index.js'
-import type { BrokerRuntime } from '../runtime.js'
+/**
+ * The return path of a child's frames: the handle decodes a frame and hands it to this table,
+ * which sends it to the one part that owns it — delivery frames to the delivery engine, agent
+ * state to the agent registry and the event stream. One handler per frame type; the type of the
+ * table makes a new frame type without a handler a compile error (docs/architecture.md, code map).
+ */
+import type { Logger } from 'pino'
+import type { WorkerToBrokerFrame } from '../../protocol/frames.js'
+import type { BrokerEvent } from '../../protocol/events.js'
+import type { AgentEntry } from '../agents/registry.js'
 import type { WorkerHandle } from './handle.js'
 
-export function handleWorkerFrame(rt: BrokerRuntime, handle: WorkerHandle, frame: WorkerToBrokerFrame): void {
-  const name = handle.name
-  const entry = rt.agents.get(name)
-  switch (frame.type) {
-    case 'worker_stream':
-      if (entry) {
-        entry.lastActivityAt = Date.now()
-        entry.idle = false
-      }
-      rt.emit({
-        kind: 'worker_stream',
-        name,
-        stream: frame.payload.stream,
-        chunk: frame.payload.chunk,
-        ...(frame.payload.event_type ? { event_type: frame.payload.event_type } : {})
-      })
-      return
-    case 'worker_started':
-      rt.saveState()
-      return
-    case 'worker_ready':
-      rt.log.info({ agent: name, reason: frame.payload.reason }, 'agent ready')
-      if (entry) entry.blockedReason = null
-      rt.emit({
-        kind: 'worker_ready',
-        name,
-        runtime: frame.payload.runtime,
-        reason: frame.payload.reason ?? null,
-        provider: handle.spec.provider ?? null,
-        cli: handle.spec.cli,
-        model: handle.spec.model ?? null,
-        sessionId: rt.lifecycle.requestOf(name)?.session_id ?? undefined,
-        pid: handle.pid ?? undefined
-      })
-      return
-    case 'delivery_queued':
-    case 'delivery_injecting':
-    case 'delivery_injected':
-    case 'delivery_verified':
-    case 'delivery_failed':
-      rt.messaging.onDeliveryFrame(handle, frame)
-      return
-    case 'delivery_ack':
-      // The child acks and verifies together on echo; the ack is reported with the verification.
-      return
-    case 'delivery_active':
-      rt.emit({ kind: 'delivery_active', name, delivery_id: frame.payload.delivery_id, event_id: frame.payload.event_id, pattern: frame.payload.pattern })
-      return
-    case 'agent_idle':
-      if (entry) entry.idle = true
-      rt.emit({
-        kind: 'agent_idle',
-        name,
-        idle_secs: frame.payload.idle_secs,
-        since: new Date(Date.now() - frame.payload.idle_secs * 1000).toISOString()
-      })
-      return
-    case 'agent_exit':
-      // Not forwarded: its reason goes into the one exit event that follows (`agent_exited.reason`)
-      // once the restart policy has decided. A 9.x client's waitForExit takes the first exit event
-      // of either kind, so a code-less `agent_exit` first would hide the code, and one for a crash
-      // that is restarted would report an exit that is not final (docs/decisions.md).
-      return
-    case 'worker_exited':
-      // The process exit that follows is the one place an exit is handled.
-      return
-    case 'worker_error':
-      rt.log.warn({ agent: name, code: frame.payload.code }, frame.payload.message)
-      rt.emit({ kind: 'worker_error', name, code: frame.payload.code, message: frame.payload.message, error: frame.payload })
-      return
-    case 'pong':
-    case 'snapshot_response':
-      // Unsolicited replies (their request timed out): nothing to do.
-      return
-    case 'auto_answered':
-    case 'worker_blocked':
-      // Per-CLI profile facts (docs/clis.md): keys typed on the agent's behalf, or a login wall.
-      if (frame.type === 'worker_blocked') {
-        if (entry) entry.blockedReason = frame.payload.reason
-        rt.log.warn({ agent: name, reason: frame.payload.reason }, 'agent blocked')
-        rt.emit({ kind: 'agent_blocked', name, reason: frame.payload.reason })
-      } else {
-        rt.emit({ kind: 'agent_auto_answered', name, answer: frame.payload.answer, keys: frame.payload.keys, rule: frame.payload.rule })
-      }
-      return
-    case 'continuity_command':
-      rt.log.info({ agent: name, action: frame.payload.action }, 'continuity command ignored (not supported yet)')
-      return
-  }
+/** The owners of what children report (runtime.ts wires them). */
+export interface FrameOwners {
+  readonly agents: ReadonlyMap<string, AgentEntry>
+  readonly log: Pick<Logger, 'info' | 'warn'>
+  emit(event: BrokerEvent): void
+  /** The agent's child started its CLI: its pid goes into the state record. */
+  saveState(): void
+  /** The session id the agent was spawned with (reported with `worker_ready`). */
+  sessionOf(name: string): string | undefined
+  /** Delivery frames go to the delivery engine. */
+  onDeliveryFrame(name: string, frame: Extract<WorkerToBrokerFrame, { type: DeliveryFrameType }>): void
+}
+
+export type DeliveryFrameType = 'delivery_queued' | 'delivery_injecting' | 'delivery_injected' | 'delivery_verified' | 'delivery_failed'
+
+type FrameOf<T extends WorkerToBrokerFrame['type']> = Extract<WorkerToBrokerFrame, { type: T }>
+type Handler<T extends WorkerToBrokerFrame['type']> = (o: FrameOwners, h: WorkerHandle, frame: FrameOf<T>, entry: AgentEntry | undefined) => void
+type Table = { [T in WorkerToBrokerFrame['type']]: Handler<T> }
+
+const toDeliveryEngine = (o: FrameOwners, h: WorkerHandle, frame: FrameOf<DeliveryFrameType>): void => o.onDeliveryFrame(h.name, frame)
+/** Frames that need nothing here (see the comment at each use). */
+const ignore = (): void => {}
+
+const TABLE: Table = {
+  worker_stream: (o, h, f, entry) => {
+    if (entry) {
+      entry.lastActivityAt = Date.now()
+      entry.idle = false
+    }
+    const p = f.payload
+    o.emit({ kind: 'worker_stream', name: h.name, stream: p.stream, chunk: p.chunk, ...(p.event_type ? { event_type: p.event_type } : {}) })
+  },
+  worker_started: (o) => o.saveState(),
+  worker_ready: (o, h, f, entry) => {
+    o.log.info({ agent: h.name, reason: f.payload.reason }, 'agent ready')
+    if (entry) entry.blockedReason = null
+    o.emit({
+      kind: 'worker_ready',
+      name: h.name,
+      runtime: f.payload.runtime,
+      reason: f.payload.reason ?? null,
+      provider: h.spec.provider ?? null,
+      cli: h.spec.cli,
+      model: h.spec.model ?? null,
+      sessionId: o.sessionOf(h.name),
+      pid: h.pid ?? undefined
+    })
+  },
+  delivery_queued: toDeliveryEngine,
+  delivery_injecting: toDeliveryEngine,
+  delivery_injected: toDeliveryEngine,
+  delivery_verified: toDeliveryEngine,
+  delivery_failed: toDeliveryEngine,
+  // The child acks and verifies together on echo; the ack is reported with the verification.
+  delivery_ack: ignore,
+  delivery_active: (o, h, f) => o.emit({ kind: 'delivery_active', name: h.name, delivery_id: f.payload.delivery_id, event_id: f.payload.event_id, pattern: f.payload.pattern }),
+  agent_idle: (o, h, f, entry) => {
+    if (entry) entry.idle = true
+    o.emit({ kind: 'agent_idle', name: h.name, idle_secs: f.payload.idle_secs, since: new Date(Date.now() - f.payload.idle_secs * 1000).toISOString() })
+  },
+  // Not forwarded: its reason goes into the one exit event that follows (`agent_exited.reason`) once
+  // the restart policy has decided. A 9.x client takes the first exit event of either kind, so a
+  // code-less `agent_exit` first would hide the code (docs/decisions.md).
+  agent_exit: ignore,
+  // The process exit that follows is the one place an exit is handled (agents/lifecycle.ts).
+  worker_exited: ignore,
+  worker_error: (o, h, f) => {
+    o.log.warn({ agent: h.name, code: f.payload.code }, f.payload.message)
+    o.emit({ kind: 'worker_error', name: h.name, code: f.payload.code, message: f.payload.message, error: f.payload })
+  },
+  // Answered during the adoption handshake, inside the handle (worker/handle.ts).
+  worker_adopted: ignore,
+  // Unsolicited replies (their request timed out): nothing to do.
+  pong: ignore,
+  snapshot_response: ignore,
+  // Per-CLI profile facts (docs/clis.md): keys typed on the agent's behalf, or a login wall.
+  auto_answered: (o, h, f) => o.emit({ kind: 'agent_auto_answered', name: h.name, answer: f.payload.answer, keys: f.payload.keys, rule: f.payload.rule }),
+  worker_blocked: (o, h, f, entry) => {
+    if (entry) entry.blockedReason = f.payload.reason
+    o.log.warn({ agent: h.name, reason: f.payload.reason }, 'agent blocked')
+    o.emit({ kind: 'agent_blocked', name: h.name, reason: f.payload.reason })
+  },
+  continuity_command: (o, h, f) => o.log.info({ agent: h.name, action: f.payload.action }, 'continuity command ignored (not supported yet)')
+}
+
+/** Routes one decoded frame of `handle`'s child to its owner. */
+export function routeFrame(owners: FrameOwners, handle: WorkerHandle, frame: WorkerToBrokerFrame): void {
+  const handler = TABLE[frame.type] as Handler<WorkerToBrokerFrame['type']>
+  handler(owners, handle, frame, owners.agents.get(handle.name))
 }

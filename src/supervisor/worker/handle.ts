@@ -74,7 +74,7 @@ export class WorkerHandle {
   /** Frames refused because the child was not reading its stdin. */
   framesRefused = 0
   congested = false
-  readonly #opts: WorkerHandleOptions
+  readonly #opts: WorkerHandleOptions<WorkerHandle>
   #child: ChildProcess | null = null
   #channel: FrameChannel<WorkerToBrokerFrame, BrokerToWorkerFrame> | null = null
   readonly #requests = new Map<string, PendingRequest>()
@@ -92,7 +92,7 @@ export class WorkerHandle {
   /** Left running for the next supervisor (planned hand-over): its exit is no longer ours to handle. */
   #detached = false
 
-  constructor(opts: WorkerHandleOptions) {
+  constructor(opts: WorkerHandleOptions<WorkerHandle>) {
     this.#opts = opts
     this.spec = opts.spec
     this.name = opts.spec.name

@@ -1,7 +1,6 @@
 /** The types around a WorkerHandle: its exit report, options, request errors. */
 import { constants as osConstants } from 'node:os'
 import type { AgentSpec, BrokerToWorkerFrame, FrameError, WorkerToBrokerFrame } from '../../protocol/index.js'
-import type { WorkerHandle } from './handle.js'
 
 import { WORKER_MARK_ENV } from '../../protocol/constants.js'
 export { WORKER_MARK_ENV }
@@ -37,22 +36,23 @@ export class WorkerRequestError extends Error {
   }
 }
 
-export interface WorkerHandleOptions {
+/** `H` is the handle type (handle.ts); a parameter here keeps this file free of an import back. */
+export interface WorkerHandleOptions<H> {
   spec: AgentSpec
   /** argv after `node` for the child, e.g. [...CHILD_NODE_FLAGS (agent-spec.ts), brokerMain, 'pty', '--agent-name', n, cli, '--', …args]. */
   argv: string[]
   env: NodeJS.ProcessEnv
   cwd: string
   logFile: string
-  onFrame: (handle: WorkerHandle, frame: WorkerToBrokerFrame) => void
-  onFrameError: (handle: WorkerHandle, err: FrameError) => void
-  onExit: (handle: WorkerHandle, info: ExitInfo) => void
+  onFrame: (handle: H, frame: WorkerToBrokerFrame) => void
+  onFrameError: (handle: H, err: FrameError) => void
+  onExit: (handle: H, info: ExitInfo) => void
   /** `worker_started` arrived (the CLI's pid is known). */
-  onStarted?: (handle: WorkerHandle) => void
+  onStarted?: (handle: H) => void
   /** `worker_ready` arrived (first time). */
-  onReady?: (handle: WorkerHandle) => void
+  onReady?: (handle: H) => void
   /** The child's stdin backlog went over the high-water mark (true) or drained (false). */
-  onCongestion?: (handle: WorkerHandle, congested: boolean, backlogBytes: number) => void
+  onCongestion?: (handle: H, congested: boolean, backlogBytes: number) => void
   /** An adopted child keeps the marker and start time it had (pid journal). */
   marker?: string
   startedAt?: number
