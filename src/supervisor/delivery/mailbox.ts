@@ -141,7 +141,8 @@ export class Mailbox {
     let hi = this.#waiting.length
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      if (before(this.#waiting[mid]!, rec)) lo = mid + 1
+      // After every delivery that is not behind it: equal priority and millisecond keep arrival order.
+      if (!before(rec, this.#waiting[mid]!)) lo = mid + 1
       else hi = mid
     }
     this.#waiting.splice(lo, 0, rec)
