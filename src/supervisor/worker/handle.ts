@@ -36,12 +36,12 @@ import {
   WORKER_STDIN_HIGH_WATER_BYTES,
   WORKER_TREE_SWEEP_MAX_MS
 } from '../../protocol/constants.js'
-import { findTree, signalAll, startTicksOf, sweepTree, type TreeMarks } from '../process/proc.js'
+import { findTree, startTicksOf, sweepTree, type TreeMarks } from '../process/proc.js'
+import { signalAll, signalGroup, signalNumber, terminateGroup, type GroupTermination } from '../../terminate/index.js'
 import { AdoptionHandshake } from '../adoption/handshake.js'
 import { waitProcessGone, type AdoptTarget } from '../adoption/process.js'
 import {
   OPTIONAL_FRAMES,
-  signalNumber,
   WORKER_MARK_ENV,
   WorkerRequestError,
   type ExitInfo,
@@ -53,6 +53,9 @@ import {
 } from './types.js'
 
 export { WORKER_MARK_ENV, WorkerRequestError, type ExitInfo, type WorkerHandleOptions, type WorkerState }
+
+/** Past the grace a child was given to stop by itself, before the TERM → KILL escalation starts. */
+const WORKER_STOP_SLACK_MS = 250
 
 export class WorkerHandle {
   readonly name: string
@@ -83,7 +86,9 @@ export class WorkerHandle {
   #lastOutput: string | null = null
   #exitReported = false
   #exitWaiters: ((info: ExitInfo) => void)[] = []
+  /** The grace timer of a graceful stop, then the TERM → KILL escalation (src/terminate). */
   #killTimer: NodeJS.Timeout | null = null
+  #termination: GroupTermination | null = null
   /** The adoption handshake; while pending, nothing but `adopt_worker` is sent. */
   #adoption: AdoptionHandshake | null = null
   /** The child is not ours (an earlier supervisor's, adopted over its socket): no exit event, we watch its pid. */
@@ -248,11 +253,10 @@ export class WorkerHandle {
       this.state = 'stopping'
       this.send('shutdown_worker', { reason, grace_ms: graceMs })
       this.#killTimer = setTimeout(() => {
-        this.#signalGroup('SIGTERM')
-        // A stopped child acts on SIGTERM only once it runs again.
-        this.#signalGroup('SIGCONT')
-        this.#killTimer = setTimeout(() => this.kill(), WORKER_KILL_AFTER_TERM_MS)
-      }, graceMs + 250)
+        if (this.pid === null || this.state === 'exited') return
+        // A stopped child acts on SIGTERM only once it runs again (SIGCONT).
+        this.#termination = terminateGroup(this.pid, { signals: ['SIGTERM', 'SIGCONT'], graceMs: WORKER_KILL_AFTER_TERM_MS, onKill: () => this.killTree() })
+      }, graceMs + WORKER_STOP_SLACK_MS)
     }
     return done
   }
@@ -262,6 +266,7 @@ export class WorkerHandle {
     if (this.state === 'exited') return
     this.#detached = true
     if (this.#killTimer) clearTimeout(this.#killTimer)
+    this.#termination?.cancel()
     this.#channel?.detachInput() // frames still arriving (an adopted child's socket) belong to the next supervisor
     this.#channel?.close()
     this.#child?.stdout?.destroy()
@@ -290,16 +295,7 @@ export class WorkerHandle {
   }
 
   #signalGroup(signal: NodeJS.Signals): void {
-    if (this.pid === null || this.state === 'exited') return
-    try {
-      process.kill(-this.pid, signal)
-    } catch {
-      try {
-        process.kill(this.pid, signal)
-      } catch {
-        // already gone
-      }
-    }
+    if (this.pid !== null && this.state !== 'exited') signalGroup(this.pid, signal)
   }
 
   #markReady(): void {
@@ -367,6 +363,7 @@ export class WorkerHandle {
     if (this.#detached) return
     this.state = 'exited'
     if (this.#killTimer) clearTimeout(this.#killTimer)
+    this.#termination?.cancel()
     this.#channel?.close()
     const common = {
       agentExitReason: this.#agentExitReason,

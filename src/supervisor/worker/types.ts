@@ -1,5 +1,4 @@
 /** The types around a WorkerHandle: its exit report, options, request errors. */
-import { constants as osConstants } from 'node:os'
 import type { AgentSpec, BrokerToWorkerFrame, FrameError, WorkerToBrokerFrame } from '../../protocol/index.js'
 
 import { WORKER_MARK_ENV } from '../../protocol/constants.js'
@@ -68,9 +67,3 @@ export interface PendingRequest {
 
 export type OutType = BrokerToWorkerFrame['type']
 export type OutPayload<T extends OutType> = Extract<BrokerToWorkerFrame, { type: T }>['payload']
-
-export function signalNumber(signal: NodeJS.Signals | null): string | null {
-  if (!signal) return null
-  const n = (osConstants.signals as Record<string, number>)[signal]
-  return n === undefined ? signal : String(n)
-}
