@@ -6,7 +6,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { WebSocketServer } from 'ws'
-import { INPUT_STREAM_MAX_FRAME_BYTES } from '../protocol/constants.js'
 import type { Broker } from '../supervisor/broker.js'
 import { AGENT_ROUTE_PREFIX, authenticateAgent, rejectAgent } from './agent-auth.js'
 import { ApiKeyAuth, UNAUTHORIZED_JSON } from './auth.js'
@@ -19,6 +18,9 @@ import { observerMay, READ_ONLY_BODY, roleOf, selectProtocol, type Role } from '
 import { observerTokensFor } from './ui/observer-tokens.js'
 import { isUiPath, serveUi } from './ui/static.js'
 import { drainRejectedBody } from './validate.js'
+
+/** `/api/input/{name}/stream`: one text/binary frame at most this big. */
+export const INPUT_STREAM_MAX_FRAME_BYTES = 1024 * 1024
 
 export interface ApiServer {
   server: Server

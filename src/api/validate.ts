@@ -1,9 +1,11 @@
 /** Request bodies: size limit (413), JSON parsing (400), zod validation at the edge. */
 import type { IncomingMessage } from 'node:http'
 import type { z } from 'zod'
-import { API_BODY_MAX_BYTES } from '../protocol/constants.js'
 import { nameProblem } from '../protocol/names.js'
 import { ApiError } from './reply.js'
+
+/** Largest HTTP request body; larger bodies get 413. */
+export const API_BODY_MAX_BYTES = 2 * 1024 * 1024
 
 /** After a 413, the rest of the body is read and dropped up to this much, so the client can read the answer. */
 export const REJECTED_BODY_DRAIN_MAX_BYTES = 64 * 1024 * 1024

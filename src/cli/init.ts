@@ -15,11 +15,16 @@ import { BrokerRuntime } from '../supervisor/runtime.js'
 import { readJson, removeFile } from '../supervisor/state/files.js'
 import { adoptSurvivors } from '../supervisor/adoption/startup.js'
 import { readPreviousAgents } from '../supervisor/agents/records.js'
-import { ADOPT_WINDOW_ENV, OWNER_LEASE_ENV } from '../protocol/constants.js'
 import type { Hub } from '../hub/types.js'
 import { RuntimeHubHost } from '../fleet/host.js'
 import { fleetServer } from '../api/fleet/serve.js'
 import { flagNumber, flagString, parseArgs, UsageError } from './args.js'
+
+/** Env var that shortens the owner lease (tests); read once, in `cli/init.ts`. */
+export const OWNER_LEASE_ENV = 'RELAY_OWNER_LEASE_MS'
+
+/** Env var overriding both windows (tests); read by the supervisor when it starts a child. */
+export const ADOPT_WINDOW_ENV = 'RELAY_ADOPT_WINDOW_MS'
 
 /** The value flags of a team (team.ts reads them; it loads only with --nats). */
 const TEAM_FLAGS = ['nats', 'team', 'node', 'nats-token', 'nats-user', 'nats-password', 'nats-creds', 'nats-tls-ca', 'nats-tls-cert', 'nats-tls-key']

@@ -1,6 +1,8 @@
 /** The agent API client (docs/api-agents.md): what `broker mcp`'s tools call, as the agent. */
-import { MCP_HTTP_TIMEOUT_MS } from '../protocol/constants.js'
 import type { AgentIdentity } from './identity.js'
+
+/** `broker mcp`: deadline of one call to the broker's agent API. */
+export const MCP_HTTP_TIMEOUT_MS = 10_000
 
 export class AgentApiError extends Error {
   readonly code: string

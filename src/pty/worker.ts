@@ -5,18 +5,7 @@
  */
 import pty, { type IPty } from 'node-pty'
 import { WorkerLink, type WorkerSelfState } from '../child/worker-link.js'
-import {
-  CLI_EXIT_WAIT_AFTER_KILL_MS,
-  IDLE_CHECK_MS,
-  IDLE_THRESHOLD_DEFAULT_SECS,
-  LAST_OUTPUT_CHARS,
-  PTY_DEFAULT_COLS,
-  PTY_DEFAULT_ROWS,
-  PTY_EXIT_FLUSH_TIMEOUT_MS,
-  PARSED_TICK_MIN_INTERVAL_MS,
-  PTY_TICK_MS,
-  VERIFY_WINDOW_MS
-} from '../protocol/constants.js'
+import { CLI_EXIT_WAIT_AFTER_KILL_MS, IDLE_CHECK_MS, IDLE_THRESHOLD_DEFAULT_SECS, LAST_OUTPUT_CHARS, PTY_DEFAULT_COLS, PTY_DEFAULT_ROWS, PTY_EXIT_FLUSH_TIMEOUT_MS, PARSED_TICK_MIN_INTERVAL_MS, PTY_TICK_MS, VERIFY_WINDOW_MS } from '../protocol/constants.js'
 import type { FrameError } from '../protocol/errors.js'
 import {
   type BrokerToWorkerFrame

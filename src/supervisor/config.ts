@@ -3,6 +3,9 @@ import type { Logger } from 'pino'
 import type { Hub } from '../hub/types.js'
 import type { BrokerPaths } from './state/paths.js'
 
+/** Owner lease of an ephemeral broker; renewed by `POST /api/session/renew`. */
+export const OWNER_LEASE_MS = 120_000
+
 export interface RuntimeConfig {
   name: string
   paths: BrokerPaths

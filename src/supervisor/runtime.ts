@@ -7,7 +7,6 @@
  */
 import type { Logger } from 'pino'
 import type { FrameError } from '../protocol/index.js'
-import { MAINTENANCE_TICK_MS, OWNER_LEASE_MS, BROKER_SHUTDOWN_DEADLINE_MS } from '../protocol/constants.js'
 import { EmbeddedHub } from '../hub/embedded.js'
 import { EventBus, type BrokerEvent } from './observe/events.js'
 import { eventAgent } from '../protocol/events.js'
@@ -35,6 +34,13 @@ import { TaskExit } from './agents/task-exit.js'
 import { AgentResults } from './agents/results.js'
 import { SpawnGate } from './agents/spawn-gate.js'
 import { asStorageError } from './state/durable.js'
+import { OWNER_LEASE_MS } from './config.js'
+
+/** Maintenance tick: request time-outs, exit sweeps, lease checks. */
+export const MAINTENANCE_TICK_MS = 500
+
+/** Deadline for a whole graceful broker shutdown. */
+export const BROKER_SHUTDOWN_DEADLINE_MS = 5_000
 
 export type { RuntimeConfig } from './config.js'
 

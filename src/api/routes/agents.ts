@@ -3,7 +3,6 @@
  * send as itself, read its inbox, search what it could have seen, list agents, follow a delivery
  * it sent. The sender is always the token's agent; a `from` in the body is ignored.
  */
-import { AGENT_INBOX_PAGE_DEFAULT, AGENT_INBOX_PAGE_MAX } from '../../protocol/constants.js'
 import { ApiError, sendJson } from '../reply.js'
 import type { RouteContext, Router } from '../router.js'
 import { parseSend } from '../schemas.js'
@@ -11,6 +10,11 @@ import { readJson, validate } from '../validate.js'
 import { performSearch, performSend } from './messages.js'
 import { z } from 'zod'
 import { ResultRejected } from '../../supervisor/agents/results.js'
+
+/** Default and largest page of `GET /api/agent/inbox`. */
+export const AGENT_INBOX_PAGE_DEFAULT = 100
+
+export const AGENT_INBOX_PAGE_MAX = 1_000
 
 function callingAgent(ctx: RouteContext): string {
   // server.ts only routes /api/agent/* with an authenticated agent

@@ -2,7 +2,7 @@
  * HTTP routes (api.md §4): session, lifecycle and event replay here; the rest by area in
  * routes-*.ts. Handlers validate at the edge and call into the runtime.
  */
-import { API_PROTOCOL_VERSION, BROKER_VERSION, OWNER_LEASE_MS } from '../../protocol/constants.js'
+import { API_PROTOCOL_VERSION, BROKER_VERSION } from '../../protocol/constants.js'
 import { SpawnError } from '../../supervisor/agents/spawn-spec.js'
 import { SpawnQueueFullError } from '../../supervisor/agents/spawn-gate.js'
 import { agentView } from '../views.js'
@@ -11,6 +11,7 @@ import { Router, type RouteContext } from '../router.js'
 import { parseSpawn } from '../schemas.js'
 import { readJson, validate } from '../validate.js'
 import { z } from 'zod'
+import { OWNER_LEASE_MS } from '../../supervisor/config.js'
 
 const shutdownSchema = z.object({ keep_agents: z.boolean().optional(), keepAgents: z.boolean().optional() }).passthrough()
 import { registerDeliveryRoutes } from './deliveries.js'

@@ -2,8 +2,10 @@
  * `GET /api/threads` from the local history (runtime.md §3.7 `build_thread_infos`): thread id,
  * display name, unread count, last message preview, sorted most recent first.
  */
-import { THREAD_PREVIEW_MAX_BYTES } from '../../protocol/constants.js'
 import type { HistoryEntry } from '../../supervisor/delivery/history.js'
+
+/** `lastMessage` previews in `/api/threads` are cut to this many UTF-8 bytes (then `...`). */
+export const THREAD_PREVIEW_MAX_BYTES = 200
 
 export interface ThreadInfo {
   threadId: string

@@ -5,8 +5,13 @@
  * durable events are always queued for it.
  */
 import type { WebSocket } from 'ws'
-import { WS_CLIENT_HIGH_WATER_BYTES, WS_PING_INTERVAL_MS } from '../../protocol/constants.js'
 import type { EventBus } from '../../supervisor/observe/events.js'
+
+/** Interval of server pings on `/ws`. */
+export const WS_PING_INTERVAL_MS = 30_000
+
+/** Bytes buffered for one `/ws` client beyond which ephemeral events are dropped for it. */
+export const WS_CLIENT_HIGH_WATER_BYTES = 8 * 1024 * 1024
 
 const openStreams = new WeakMap<EventBus, number>()
 

@@ -3,13 +3,15 @@
  * Writes to one agent are serialized: the next one starts only when the previous one has been
  * handed to the child (after any stdin backlog over the high-water mark has drained).
  */
-import {
-  INPUT_WRITE_DRAIN_POLL_MS,
-  INPUT_WRITE_DRAIN_TIMEOUT_MS,
-  WORKER_STDIN_HIGH_WATER_BYTES
-} from '../../protocol/constants.js'
 import type { Broker } from '../../supervisor/broker.js'
 import { ApiError } from '../reply.js'
+import { WORKER_STDIN_HIGH_WATER_BYTES } from '../../supervisor/worker/types.js'
+
+/** Longest wait for a child's stdin backlog to fall under the high-water mark before an input write is refused. */
+export const INPUT_WRITE_DRAIN_TIMEOUT_MS = 5_000
+
+/** Poll interval while an input write waits for a child's stdin to drain. */
+export const INPUT_WRITE_DRAIN_POLL_MS = 10
 
 export type NotFoundWording = 'no worker named' | 'unknown worker'
 

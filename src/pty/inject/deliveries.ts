@@ -24,14 +24,7 @@
  * ends with the start of the text on screen and not its end, the same deadline applies.
  */
 import type { IMarker } from '@xterm/headless'
-import {
-  INJECT_ENTER_DELAY_MS,
-  INJECT_GAP_MS,
-  INJECT_IDLE_QUIET_MS,
-  PTY_WRITE_DRAIN_TIMEOUT_MS,
-  STEER_ESC_DELAY_MS,
-  VERIFY_PARSE_GRACE_MS
-} from '../../protocol/constants.js'
+import { INJECT_ENTER_DELAY_MS, INJECT_GAP_MS, INJECT_IDLE_QUIET_MS, PTY_WRITE_DRAIN_TIMEOUT_MS, STEER_ESC_DELAY_MS, VERIFY_PARSE_GRACE_MS } from '../../protocol/constants.js'
 import type { PayloadOf, RelayDelivery, WorkerToBrokerFrame, WorkerToBrokerType } from '../../protocol/frames.js'
 import type { Logger } from '../../protocol/log.js'
 import { DeliveryQueue, SeenDeliveries, type DeliveryStatusType, type StatusFrame } from './delivery-queue.js'

@@ -6,14 +6,7 @@
  * API key?" question. Menus are answered by the label of the option (the order changed between
  * releases: 2.1.332 lists `No, exit` first).
  */
-import {
-  AUTO_ANSWER_DELAY_MS,
-  BYPASS_CONFIRM_COOLDOWN_MS,
-  BYPASS_CONFIRM_DELAY_MS,
-  BYPASS_CONFIRM_MAX_SENDS,
-  BYPASS_CONFIRM_MENU_GAP_MS,
-  PROFILE_READY_QUIET_MS
-} from '../../protocol/constants.js'
+import { AUTO_ANSWER_DELAY_MS, BYPASS_CONFIRM_COOLDOWN_MS, BYPASS_CONFIRM_DELAY_MS, BYPASS_CONFIRM_MAX_SENDS, BYPASS_CONFIRM_MENU_GAP_MS, PROFILE_READY_QUIET_MS } from '../../protocol/constants.js'
 import type { AnswerScreen, AutoAnswerRule } from '../ready/auto-answer.js'
 import type { CliProfile } from './types.js'
 import { CLI_CATALOG } from '../../catalog/clis.js'

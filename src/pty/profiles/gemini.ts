@@ -4,12 +4,7 @@
  * Blocked: the authentication picker or "Waiting for auth".
  * Answers: Action Required (allow for this session), the folder-trust menus, the untrusted banner.
  */
-import {
-  AUTO_ANSWER_DELAY_MS,
-  DIALOG_ANSWER_COOLDOWN_MS,
-  GEMINI_UNTRUSTED_BANNER_DELAY_MS,
-  PROFILE_READY_QUIET_MS
-} from '../../protocol/constants.js'
+import { AUTO_ANSWER_DELAY_MS, DIALOG_ANSWER_COOLDOWN_MS, GEMINI_UNTRUSTED_BANNER_DELAY_MS, PROFILE_READY_QUIET_MS } from '../../protocol/constants.js'
 import type { AutoAnswerRule } from '../ready/auto-answer.js'
 import type { CliProfile } from './types.js'
 import { CLI_CATALOG } from '../../catalog/clis.js'

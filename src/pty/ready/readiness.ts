@@ -6,14 +6,7 @@
  * The generic rule below applies to every CLI; per-CLI profiles supply their own
  * (`screenReadinessRule`).
  */
-import {
-  PTY_TICK_MS,
-  READY_SETTLE_MS,
-  READY_SILENT_START_MS,
-  STARTUP_OUTPUT_KEEP_CHARS,
-  STARTUP_OUTPUT_MAX_CHARS,
-  STARTUP_READY_TIMEOUT_MS
-} from '../../protocol/constants.js'
+import { PTY_TICK_MS, READY_SETTLE_MS, READY_SILENT_START_MS, STARTUP_OUTPUT_KEEP_CHARS, STARTUP_OUTPUT_MAX_CHARS, STARTUP_READY_TIMEOUT_MS } from '../../protocol/constants.js'
 
 export type ReadyReason = 'prompt' | 'settled' | 'silent' | 'timeout' | 'marker'
 

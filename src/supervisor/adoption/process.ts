@@ -4,8 +4,16 @@
  * no exit event: its pid is watched, with its start time so a recycled pid never counts).
  */
 import { connect, type Socket } from 'node:net'
-import { ADOPT_CONNECT_WAIT_MS, ADOPTED_EXIT_POLL_MS, ADOPTED_EXIT_WAIT_MS } from '../../protocol/constants.js'
 import { isSameProcessAlive } from '../process/proc.js'
+
+/** A starting supervisor retries connecting to a live child's adoption socket for this long. */
+export const ADOPT_CONNECT_WAIT_MS = 3_000
+
+/** An adopted child whose socket closed is waited out this long before its tree is killed. */
+export const ADOPTED_EXIT_WAIT_MS = 2_000
+
+/** Poll interval while waiting for an adopted (not our child) process to disappear. */
+export const ADOPTED_EXIT_POLL_MS = 25
 
 /** What the pid journal says about a child to adopt. */
 export interface AdoptTarget {

@@ -5,7 +5,6 @@
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { FrameError, WorkerToBrokerFrame } from '../../protocol/index.js'
-import { ADOPT_WINDOW_DURABLE_MS, ADOPT_WINDOW_EPHEMERAL_MS } from '../../protocol/constants.js'
 import type { Hub } from '../../hub/types.js'
 import { adoptionFor } from '../adoption/files.js'
 import { WorkerHandle, type ExitInfo } from '../worker/handle.js'
@@ -18,6 +17,12 @@ import type { Message } from '../delivery/types.js'
 import type { AgentRegistry } from './registry.js'
 import type { AgentTokens } from './tokens.js'
 import { childEnv, SpawnError, type PreparedSpawn, type SpawnRequest } from './spawn-spec.js'
+
+/** How long a child of a durable broker (--persist / --state-dir) waits to be adopted after losing its supervisor. */
+export const ADOPT_WINDOW_DURABLE_MS = 600_000
+
+/** The same for an ephemeral broker (nobody can restart on its fresh temp dir): short, then the child exits. */
+export const ADOPT_WINDOW_EPHEMERAL_MS = 10_000
 
 /** An agent's deliveries, as its lifecycle sees them (the delivery engine). */
 export interface AgentDeliveries {

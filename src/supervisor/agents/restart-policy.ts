@@ -13,14 +13,22 @@
  *   Past either limit the agent is permanently dead, with the reason.
  */
 import type { RestartPolicy } from '../../protocol/frames.js'
-import {
-  RESTART_BACKOFF_MAX_MS,
-  RESTART_DEFAULT_COOLDOWN_MS,
-  RESTART_DEFAULT_MAX_CONSECUTIVE_FAILURES,
-  RESTART_DEFAULT_MAX_RESTARTS,
-  RESTART_HEALTHY_UPTIME_MS,
-  RESTART_WINDOW_MS
-} from '../../protocol/constants.js'
+
+/** Restart policy defaults for a spawn that names none (runtime.md §4.2: 5 restarts, 2 s, 3 consecutive). */
+export const RESTART_DEFAULT_MAX_RESTARTS = 5
+
+export const RESTART_DEFAULT_COOLDOWN_MS = 2_000
+
+export const RESTART_DEFAULT_MAX_CONSECUTIVE_FAILURES = 3
+
+/** Backoff cap: `cooldown_ms` doubles per consecutive crash up to this. */
+export const RESTART_BACKOFF_MAX_MS = 30_000
+
+/** A child ready and up this long before it crashes resets the consecutive-failure count. */
+export const RESTART_HEALTHY_UPTIME_MS = 30_000
+
+/** `max_restarts` counts restarts within this sliding window (older ones are forgiven). */
+export const RESTART_WINDOW_MS = 600_000
 
 export type { RestartPolicy }
 

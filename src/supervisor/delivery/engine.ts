@@ -8,7 +8,6 @@
 import { join } from 'node:path'
 import { ensurePrivateDir } from '../state/paths.js'
 import type { WorkerToBrokerFrame } from '../../protocol/frames.js'
-import { DELIVERY_INFLIGHT_PER_AGENT, DELIVERY_INJECT_TIMEOUT_MS, DELIVERY_MAX_ATTEMPTS } from '../../protocol/constants.js'
 import { newId, wasTyped, type DeliveryRecord, type DeliveryStage } from './tracker.js'
 import { DeliveryJournal, type JournalHealth, type JournalReport } from './journal.js'
 import { StorageUnavailableError } from '../state/durable.js'
@@ -23,6 +22,15 @@ import { toRemote } from './types.js'
 import type { DeliveryPorts } from './ports.js'
 import { DeliveryNotFoundError, NoRecipientError, PossiblyTypedError, UnknownAgentError, type RedeliverResult, normalizeSender, type Message, type SendRequest, type SendResult } from './types.js'
 import { InboundModes } from './inbound-modes.js'
+
+/** Default time a delivery may wait (agent not ready, busy, down) before it is dead-lettered untyped. */
+export const DELIVERY_INJECT_TIMEOUT_MS = 120_000
+
+/** Deliveries handed to one child at a time; the rest wait, in priority order, in the supervisor. */
+export const DELIVERY_INFLIGHT_PER_AGENT = 2
+
+/** A delivery handed to workers this many times without being typed is dead-lettered. */
+export const DELIVERY_MAX_ATTEMPTS = 10
 
 export { DeliveryNotFoundError, NoRecipientError, PossiblyTypedError, UnknownAgentError, type Message, type RedeliverResult, type SendRequest, type SendResult }
 

@@ -6,7 +6,6 @@
  * Every message is also appended to the on-disk history (src/history/log.ts), which searches
  * scan in the offload pool; `seq` continues from it across restarts.
  */
-import { AGENT_INBOX_MAX, MESSAGE_HISTORY_MAX } from '../../protocol/constants.js'
 import type { Hub } from '../../hub/types.js'
 import type { DeliveryTracker } from './tracker.js'
 import type { EventBus } from '../observe/events.js'
@@ -14,6 +13,12 @@ import type { HistoryLog } from '../../history/log.js'
 import type { OffloadPool } from '../../offload/pool.js'
 import type { SearchQuery } from '../../history/query.js'
 import { searchHistory, type SearchResult } from '../../history/search.js'
+
+/** Sends and inbounds kept for `/api/threads`, `/api/history/stats` and agent inboxes. */
+export const MESSAGE_HISTORY_MAX = 1_000
+
+/** Messages kept per agent inbox (`GET /api/agent/inbox`). */
+export const AGENT_INBOX_MAX = 1_000
 
 export interface HistoryEntry {
   /** Position in the broker's history, from 1; also the inbox cursor. */

@@ -20,12 +20,14 @@
 import { closeSync, ftruncateSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { JOURNAL_COMPACT_BYTES } from '../../protocol/constants.js'
 import { openAppendNoFollow } from '../../protocol/safe-open.js'
 import type { OffloadPool } from '../../offload/pool.js'
 import type { DeliveryRecord, DeliveryStage } from './tracker.js'
 import { compactedText, replayJournal, type CompactJournalTask, type JournalState } from './journal-lines.js'
 import { NODE_APPEND_IO, StorageUnavailableError, TornAppendError, appendRecord, asStorageError, errnoCode, syncDir, writeAll, writeAtomic, type AppendIo } from '../state/durable.js'
+
+/** The delivery journal is compacted when it grows past this. */
+export const JOURNAL_COMPACT_BYTES = 8 * 1024 * 1024
 
 /**
  * At start the journal is compacted only past this size: a small journal costs nothing to replay,

@@ -9,8 +9,13 @@
  *   a more urgent message, a newer one of the same priority, or was itself the least urgent);
  *   P0 and P1 are never evicted.
  */
-import { MAILBOX_DROPPABLE_FROM_PRIORITY, MAILBOX_MAX } from '../../protocol/constants.js'
 import type { DeliveryRecord } from './tracker.js'
+
+/** Undelivered messages one agent's mailbox holds; beyond it the lowest droppable priority is evicted. */
+export const MAILBOX_MAX = 256
+
+/** Priorities below this number (P0, P1) are never evicted from a mailbox. */
+export const MAILBOX_DROPPABLE_FROM_PRIORITY = 2
 
 export type InboundMode = 'auto_inject' | 'manual_flush'
 

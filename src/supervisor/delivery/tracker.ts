@@ -6,8 +6,10 @@
  * typed, and redeliverable), each terminal stage with a reason. A stage never moves backwards.
  */
 import { randomUUID } from 'node:crypto'
-import { DEAD_LETTER_MAX } from '../../protocol/constants.js'
 import type { InjectionMode } from '../../protocol/frames.js'
+
+/** Dead letters kept (the oldest is trimmed, and logged, beyond it). */
+export const DEAD_LETTER_MAX = 500
 
 export type DeliveryStage = 'accepted' | 'queued' | 'injecting' | 'injected' | 'verified' | 'failed' | 'dead_lettered'
 

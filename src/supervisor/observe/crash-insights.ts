@@ -6,13 +6,18 @@
  */
 import { readJson } from '../state/files.js'
 import { AsyncJsonFile } from '../state/async-file.js'
-import {
-  CRASH_HEALTH_PENALTY,
-  CRASH_HEALTH_SAMPLE,
-  CRASH_HEALTH_WINDOW_MS,
-  CRASH_INSIGHTS_MAX_RECORDS,
-  CRASH_INSIGHTS_RECENT
-} from '../../protocol/constants.js'
+
+/** Crash records kept in `crash-insights.json`; `recent` in the API. */
+export const CRASH_INSIGHTS_MAX_RECORDS = 500
+
+export const CRASH_INSIGHTS_RECENT = 20
+
+/** `health_score` = 100 − this × crashes within the window, among the last HEALTH_SAMPLE records. */
+export const CRASH_HEALTH_PENALTY = 10
+
+export const CRASH_HEALTH_WINDOW_MS = 3_600_000
+
+export const CRASH_HEALTH_SAMPLE = 50
 
 export type CrashCategory = 'oom' | 'segfault' | 'error' | 'signal' | 'unknown'
 

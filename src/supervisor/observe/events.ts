@@ -2,8 +2,10 @@
  * The broker's event stream: every event gets a `seq` (unless ephemeral), is serialised to JSON
  * once, kept in a replay ring, and handed to every subscriber (the `/ws` connections).
  */
-import { EVENT_REPLAY_CAPACITY } from '../../protocol/constants.js'
 import { EPHEMERAL_KINDS, type BrokerEvent, type BrokerEventKind } from '../../protocol/events.js'
+
+/** Events kept for `/ws?sinceSeq=` replay. */
+export const EVENT_REPLAY_CAPACITY = 1000
 
 export type { BrokerEvent, BrokerEventKind, EventOf } from '../../protocol/events.js'
 

@@ -7,7 +7,11 @@
  * covers between one and two windows of history, and that is the one reported.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks'
-import { LOOP_DELAY_RESOLUTION_MS, LOOP_DELAY_WINDOW_MS } from '../../protocol/constants.js'
+
+/** Event-loop delay histogram: resolution, and the window rotated (reported: current + previous). */
+export const LOOP_DELAY_RESOLUTION_MS = 10
+
+export const LOOP_DELAY_WINDOW_MS = 30_000
 
 export interface LoopDelay {
   p50: number

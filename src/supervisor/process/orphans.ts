@@ -10,11 +10,16 @@
  * from `state.json` afterwards.
  */
 import type { Logger } from 'pino'
-import { ORPHAN_GONE_WAIT_MS, ORPHAN_KILL_AFTER_TERM_MS } from '../../protocol/constants.js'
 import { terminateProcesses } from '../../terminate/index.js'
 import { findTree, type TreeMarks } from './proc.js'
 import { readPidJournal, type PidEntry } from './pid-journal.js'
 import { writeJsonAtomic } from '../state/files.js'
+
+/** Startup reaping of a previous run's processes: SIGTERM, then SIGKILL after this. */
+export const ORPHAN_KILL_AFTER_TERM_MS = 500
+
+/** Longest wait for reaped orphans to disappear after SIGKILL. */
+export const ORPHAN_GONE_WAIT_MS = 2_000
 
 export interface ReapResult {
   /** Journal entries read. */

@@ -29,13 +29,6 @@ import {
   type BrokerToWorkerFrame,
   type WorkerToBrokerFrame
 } from '../../protocol/index.js'
-import {
-  WORKER_KILL_AFTER_TERM_MS,
-  WORKER_REQUEST_TIMEOUT_MS,
-  WORKER_SHUTDOWN_GRACE_MS,
-  WORKER_STDIN_HIGH_WATER_BYTES,
-  WORKER_TREE_SWEEP_MAX_MS
-} from '../../protocol/constants.js'
 import { findTree, startTicksOf, sweepTree, type TreeMarks } from '../process/proc.js'
 import { signalAll, signalGroup, signalNumber, terminateGroup, type GroupTermination } from '../../terminate/index.js'
 import { AdoptionHandshake } from '../adoption/handshake.js'
@@ -51,6 +44,19 @@ import {
   type WorkerHandleOptions,
   type WorkerState
 } from './types.js'
+import { WORKER_STDIN_HIGH_WATER_BYTES } from './types.js'
+
+/** Time a child gets after `shutdown_worker` before its process group is signalled. */
+export const WORKER_SHUTDOWN_GRACE_MS = 2_000
+
+/** Time between SIGTERM and SIGKILL when a child's group is terminated. */
+export const WORKER_KILL_AFTER_TERM_MS = 1_000
+
+/** Deadline of a request/response round trip to a child (`snapshot_pty`). */
+export const WORKER_REQUEST_TIMEOUT_MS = 5_000
+
+/** After a child exits: longest time spent killing and waiting out what is left of its process tree. */
+export const WORKER_TREE_SWEEP_MAX_MS = 1_000
 
 export { WORKER_MARK_ENV, WorkerRequestError, type ExitInfo, type WorkerHandleOptions, type WorkerState }
 

@@ -2,6 +2,9 @@
 import type { AgentSpec, BrokerToWorkerFrame, FrameError, WorkerToBrokerFrame } from '../../protocol/index.js'
 
 import { WORKER_MARK_ENV } from '../../protocol/constants.js'
+
+/** Bytes queued for one child's stdin beyond which it is reported as not draining. */
+export const WORKER_STDIN_HIGH_WATER_BYTES = 4 * 1024 * 1024
 export { WORKER_MARK_ENV }
 
 /** Frames that may be refused while a child is not reading its stdin. */

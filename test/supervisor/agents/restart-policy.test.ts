@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RestartTracker, effectivePolicy, type ExitFacts } from '../../../src/supervisor/agents/restart-policy.js'
-import { RESTART_DEFAULT_COOLDOWN_MS, RESTART_DEFAULT_MAX_CONSECUTIVE_FAILURES, RESTART_DEFAULT_MAX_RESTARTS } from '../../../src/protocol/constants.js'
+import { RESTART_DEFAULT_COOLDOWN_MS, RESTART_DEFAULT_MAX_CONSECUTIVE_FAILURES, RESTART_DEFAULT_MAX_RESTARTS } from '../../../src/supervisor/agents/restart-policy.js'
 
 const crash = (over: Partial<ExitFacts> = {}): ExitFacts => ({ code: 3, signal: null, uptimeMs: 100, wasReady: true, requested: false, now: 1_000_000, ...over })
 const policy = (over: Partial<{ enabled: boolean; max_restarts: number; cooldown_ms: number; max_consecutive_failures: number }> = {}) => ({

@@ -15,7 +15,7 @@ import { NoRecipientError, PossiblyTypedError } from '../../../src/supervisor/de
 import { EmbeddedHub } from '../../../src/hub/embedded.js'
 import type { BrokerEvent } from '../../../src/protocol/events.js'
 import type { WorkerToBrokerFrame } from '../../../src/protocol/frames.js'
-import { DELIVERY_INFLIGHT_PER_AGENT } from '../../../src/protocol/constants.js'
+import { DELIVERY_INFLIGHT_PER_AGENT } from '../../../src/supervisor/delivery/engine.js'
 
 class FakeWorker implements DeliveryWorker {
   readonly handed: DeliverRelayPayload[] = []

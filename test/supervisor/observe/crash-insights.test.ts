@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CrashInsights, classifyExit } from '../../../src/supervisor/observe/crash-insights.js'
-import { CRASH_INSIGHTS_MAX_RECORDS } from '../../../src/protocol/constants.js'
+import { CRASH_INSIGHTS_MAX_RECORDS } from '../../../src/supervisor/observe/crash-insights.js'
 
 test('classification: signals first, then exit codes (runtime.md §4.4)', () => {
   const c = (code: number | null, signal: string | null) => classifyExit(code, signal).category

@@ -2,8 +2,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ECHO_CLI, TestBroker } from '../../e2e/harness.js'
-import { BROKER_SHUTDOWN_DEADLINE_MS } from '../../../src/protocol/constants.js'
 import { alive, ptyChildren, sleep } from '../process/procs.js'
+import { BROKER_SHUTDOWN_DEADLINE_MS } from '../../../src/supervisor/runtime.js'
 
 test('GET /api/metrics: per-agent counters and broker figures, JSON and Prometheus', async () => {
   const broker = await new TestBroker().ready()

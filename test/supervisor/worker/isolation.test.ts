@@ -13,8 +13,8 @@ import { join } from 'node:path'
 import WebSocket from 'ws'
 import { ECHO_CLI, TestBroker, type EventLog } from '../../e2e/harness.js'
 import { WorkerHandle, WorkerRequestError } from '../../../src/supervisor/worker/handle.js'
-import { WORKER_REQUEST_TIMEOUT_MS } from '../../../src/protocol/constants.js'
 import { sleep } from '../process/procs.js'
+import { WORKER_REQUEST_TIMEOUT_MS } from '../../../src/supervisor/worker/handle.js'
 
 function rss(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
