@@ -1,4 +1,4 @@
-/** API-key check (api.md §2): `X-API-Key` first, else `Authorization: Bearer <key>`; constant-time compare. */
+/** API-key check: `X-API-Key` first, else `Authorization: Bearer <key>`; constant-time compare. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { sendJson } from './reply.js'

@@ -1,4 +1,4 @@
-/** Response writers for the API's error families (api.md §3) and JSON bodies. */
+/** Response writers for the API's error families and JSON bodies. */
 import type { ServerResponse } from 'node:http'
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -27,7 +27,7 @@ export interface ApiServer {
   close(): void
 }
 
-/** Family E (api.md §1.6): what answers while the broker is not ready yet. */
+/** What answers while the broker is not ready yet. */
 export const WARMING_UP_BODY = 'Broker is starting, please retry'
 
 /** Retry-After of a 507 storage_unavailable answer. */

@@ -84,7 +84,7 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown, family: 'A' | 
   throw new ApiError(400, 'invalid_request', detail, family)
 }
 
-/** The first of several spellings present in `body` (api.md: the first key present wins). */
+/** The first of several spellings present in `body`. */
 export function alias(body: Record<string, unknown>, ...keys: string[]): unknown {
   for (const k of keys) if (k in body) return body[k]
   return undefined

@@ -1,4 +1,4 @@
-/** Wire views of runtime objects (api.md §4.6). */
+/** Wire views of runtime objects. */
 import type { Broker } from '../supervisor/broker.js'
 import type { AgentEntry } from '../supervisor/agents/registry.js'
 import { ApiError } from './reply.js'

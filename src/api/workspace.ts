@@ -1,4 +1,4 @@
-/** The one synthesized local workspace of a Relaycast-free broker (api.md §10). */
+/** The one synthesized local workspace of a Relaycast-free broker. */
 export const WORKSPACE_ID = 'local'
 
 export const MEMBERSHIPS = [{ workspace_id: WORKSPACE_ID, is_default: true }] as const

@@ -1,6 +1,6 @@
 /**
  * `broker dump-pty <name> [--format plain|ansi] [--broker-url URL] [--api-key KEY] [--state-dir DIR]`:
- * prints an agent's rendered screen (api.md §1.5, runtime.md §5.3). The broker is found by
+ * prints an agent's rendered screen. The broker is found by
  * URL: `--broker-url`, else `RELAY_BROKER_URL`, else `<state-dir or ./.agent-relay>/connection.json`;
  * key: `--api-key`, else `RELAY_BROKER_API_KEY`, else that file. Plain prints the text rows;
  * ansi writes the byte stream that redraws the screen on a terminal.

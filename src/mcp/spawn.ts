@@ -1,5 +1,5 @@
 /**
- * What spawn adds to a known CLI's arguments (worker.md §1.1, docs/clis.md): its permission
+ * What spawn adds to a known CLI's arguments (docs/clis.md): its permission
  * bypass flag, then — unless the spawn asked for `skip_relay_prompt` — the wiring of `broker mcp`
  * (flags appended, config files merged into the agent's cwd). `broker mcp-args` prints the same.
  */

@@ -1,6 +1,5 @@
 /**
- * How `broker mcp` (the relay MCP server for agents) is wired into each CLI (worker.md §3.14,
- * docs/clis.md). One function builds the flags and config files for a CLI; `broker mcp-args`
+ * How `broker mcp` (the relay MCP server for agents) is wired into each CLI (docs/clis.md). One function builds the flags and config files for a CLI; `broker mcp-args`
  * prints them and spawn applies them, so both always agree.
  *
  * The agent's identity (RELAY_BROKER_URL, RELAY_AGENT_NAME, RELAY_AGENT_TOKEN) is in the CLI's

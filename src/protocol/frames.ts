@@ -2,7 +2,7 @@
  * The frame catalogue between the supervisor (`broker init`) and its children
  * (`broker pty`, `broker headless`): one closed zod union per direction.
  *
- * Envelope: `{ v, type, request_id, payload }` (worker.md §2.1). Each frame type has
+ * Envelope: `{ v, type, request_id, payload }`. Each frame type has
  * one payload schema; anything else is refused by the decoder with a coded error.
  */
 import { z } from 'zod'

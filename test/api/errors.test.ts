@@ -1,4 +1,4 @@
-/** Every error status of api.md §8 on the routes that produce it: 401, 400, 404, 405, 409, 413, 503, 504. */
+/** Every error status the API answers with, on the routes that produce it: 401, 400, 404, 405, 409, 413, 503, 504. */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import WebSocket from 'ws'

@@ -1,4 +1,4 @@
-/** Route shapes of api.md §4 beyond the SDK's view: raw bodies, null-vs-absent, state records, events. */
+/** Route shapes beyond what the SDK checks: raw bodies, null-vs-absent, state records, events. */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'

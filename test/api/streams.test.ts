@@ -1,4 +1,4 @@
-/** The two WebSockets: `/api/input/{name}/stream` (api.md §7) and `/ws` framing and liveness (§5). */
+/** The two WebSockets: `/api/input/{name}/stream` and `/ws` framing and liveness (§5). */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'

@@ -24,7 +24,7 @@ const entry = (over: Partial<HistoryEntry>): HistoryEntry => ({
   ...over
 })
 
-test('thread ids (runtime.md §3.7): explicit, channel, conversation ids, sorted direct pair', () => {
+test('thread ids: explicit, channel, conversation ids, sorted direct pair', () => {
   assert.equal(threadIdOf(entry({ thread_id: ' th-1 ' })), 'th-1')
   assert.equal(threadIdOf(entry({ target: '#general' })), '#general')
   assert.equal(threadIdOf(entry({ target: 'conv_42' })), 'conv_42')

@@ -1,4 +1,4 @@
-/** Bad input gets a clear error and the broker carries on (api.md §2, §3, §8). */
+/** Bad input gets a clear error and the broker carries on. */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import WebSocket from 'ws'

@@ -1,5 +1,5 @@
 /**
- * `broker mcp-args` and spawn wire `broker mcp` into each CLI the same way (worker.md §3.14):
+ * `broker mcp-args` and spawn wire `broker mcp` into each CLI the same way:
  * claude `--mcp-config` JSON, codex `--config` TOML pairs, gemini/opencode/cursor config files
  * merged into the cwd; identity only as references to the agent's environment, never the token.
  */

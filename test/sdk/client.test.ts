@@ -1,6 +1,6 @@
 /**
  * The published @agent-relay/sdk 6.3.6 `AgentRelayClient`, unchanged, drives our bin/broker:
- * every method of api.md §9, with the results and the events seen through `onEvent` checked.
+ * every method of the published client, with the results and the events seen through `onEvent` checked.
  */
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'

@@ -1,4 +1,4 @@
-/** `POST /api/spawned/{name}/subscribe` and `/unsubscribe` (api.md §4.11). */
+/** `POST /api/spawned/{name}/subscribe` and `/unsubscribe`. */
 import { z } from 'zod'
 import { subscribeChannels, unsubscribeChannels, UnknownAgentError } from '../../supervisor/agents/channels.js'
 import { channelSchema } from '../../protocol/names.js'

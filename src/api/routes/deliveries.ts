@@ -1,6 +1,6 @@
 /**
  * Delivery routes: a delivery's stage and history, dead letters (list, redeliver), and the
- * inbound delivery mode with its parked messages (api.md §4.10).
+ * inbound delivery mode with its parked messages.
  */
 import { z } from 'zod'
 import type { DeliveryRecord } from '../../supervisor/delivery/tracker.js'

@@ -1,5 +1,5 @@
 /**
- * Supervision views (api.md §4.15, §4.17): `GET /api/metrics[?agent=][&format=prometheus]`,
+ * Supervision views: `GET /api/metrics[?agent=][&format=prometheus]`,
  * `POST /api/metrics/reset` (starts a fresh event-loop-delay window, for measurements) and
  * `GET /api/crash-insights`.
  */

@@ -1,5 +1,5 @@
 /**
- * HTTP routes (api.md §4): session, lifecycle and event replay here; the rest by area in
+ * HTTP routes: session, lifecycle and event replay here; the rest by area in
  * routes-*.ts. Handlers validate at the edge and call into the runtime.
  */
 import { API_PROTOCOL_VERSION, BROKER_VERSION } from '../../protocol/constants.js'

@@ -1,5 +1,5 @@
 /**
- * Messages: `POST /api/send`, `GET /api/threads`, `GET /api/history/stats` (api.md §4.12, §4.21),
+ * Messages: `POST /api/send`, `GET /api/threads`, `GET /api/history/stats`,
  * and `GET /api/messages/search` (ours: full-text search over the on-disk history).
  */
 import { HubUnavailableError } from '../../hub/types.js'

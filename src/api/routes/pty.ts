@@ -1,6 +1,5 @@
 /**
- * Per-agent terminal routes: snapshot, input, resize, model switch, interrupt
- * (api.md §4.8, §4.9, §4.13, §4.14, §4.21).
+ * Per-agent terminal routes: snapshot, input, resize, model switch, interrupt.
  */
 import { z } from 'zod'
 import { WorkerRequestError } from '../../supervisor/worker/handle.js'
@@ -12,7 +11,7 @@ import { inputSchema, resizeSchema } from '../schemas.js'
 import { readJson, validate } from '../validate.js'
 import { requireAgent } from '../views.js'
 
-/** Maps a worker RPC failure to a status (api.md §8 classify_error). */
+/** Maps a worker RPC failure to a status. */
 export function classifyWorkerError(err: WorkerRequestError): ApiError {
   const code = err.code
   if (code === 'worker_timeout') return new ApiError(504, 'worker_timeout', err.message)

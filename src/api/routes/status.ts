@@ -1,4 +1,4 @@
-/** Broker-wide views: status, config, preflight (api.md §4.16, §4.18, §4.20). */
+/** Broker-wide views: status, config, preflight. */
 import { z } from 'zod'
 import { sendJson } from '../reply.js'
 import type { RouteContext, Router } from '../router.js'
@@ -55,7 +55,7 @@ const preflightSchema = z.object({
   agents: z.array(z.object({ name: z.string(), cli: z.string() }))
 })
 
-/** Without Relaycast there is nothing to pre-register: count and reply (api.md §10). */
+/** Without Relaycast there is nothing to pre-register: count and reply. */
 async function preflight(ctx: RouteContext): Promise<void> {
   const body = validate(preflightSchema, await readJson(ctx.req, 'B'), 'B')
   sendJson(ctx.res, 200, { queued: body.agents.length })

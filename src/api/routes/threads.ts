@@ -1,5 +1,5 @@
 /**
- * `GET /api/threads` from the local history (runtime.md §3.7 `build_thread_infos`): thread id,
+ * `GET /api/threads` from the local history: thread id,
  * display name, unread count, last message preview, sorted most recent first.
  */
 import type { HistoryEntry } from '../../supervisor/delivery/history.js'

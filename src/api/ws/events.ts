@@ -1,5 +1,5 @@
 /**
- * `/ws?sinceSeq=N`: one bare JSON event per text frame (api.md §5). The live subscription is
+ * `/ws?sinceSeq=N`: one bare JSON event per text frame. The live subscription is
  * taken before the replay is sent, and replayed seqs are skipped live, so nothing is lost or
  * doubled. A client that cannot keep up loses ephemeral events (`worker_stream`) first;
  * durable events are always queued for it.

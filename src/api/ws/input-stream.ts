@@ -1,5 +1,5 @@
 /**
- * `GET /api/input/{name}/stream` (WebSocket, api.md §7): raw input for one agent's PTY.
+ * `GET /api/input/{name}/stream`: raw input for one agent's PTY.
  * `pty_input_ready` once the agent is known; every text frame (or `{"type":"pty_input","data"}`
  * wrapper, or UTF-8 binary frame) is typed through the serialized input path and acked with
  * `pty_input_ack`. Errors are `pty_input_error`; a bad frame keeps the socket open, a failed

@@ -1,5 +1,5 @@
 /**
- * Typing into an agent's PTY (`POST /api/input/{name}` and the input stream, api.md §4.13, §7).
+ * Typing into an agent's PTY.
  * Writes to one agent are serialized: the next one starts only when the previous one has been
  * handed to the child (after any stdin backlog over the high-water mark has drained).
  */

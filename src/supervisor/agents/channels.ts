@@ -1,5 +1,5 @@
 /**
- * Channel subscriptions of a running agent (api.md §4.11). The list lives in three places kept
+ * Channel subscriptions of a running agent. The list lives in three places kept
  * in step: the hub (routing), the agent's spec (`spec.channels`, what a respawn uses) and its
  * state record (written by `saveState`, so a restarted broker brings the list back).
  */

@@ -327,7 +327,7 @@ export class AgentLifecycle {
     return this.#sup.get(name)?.restartTimer != null
   }
 
-  /** The `state.json` record of a live agent (runtime.md §5.1, plus what a respawn needs). */
+  /** The `state.json` record of a live agent. */
   stateRecord(name: string, entry: AgentEntry): AgentRecord {
     const h = entry.handle
     const sup = this.#sup.get(name)

@@ -1,5 +1,5 @@
 /**
- * The agent records of `state.json` (runtime.md §5.1 plus what a respawn needs): written by
+ * The agent records of `state.json`: written by
  * `BrokerRuntime.saveState` from `AgentLifecycle.stateRecord`, read back at start-up to bring
  * the team back (`--persist` / `--state-dir`).
  */

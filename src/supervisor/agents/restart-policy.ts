@@ -1,5 +1,5 @@
 /**
- * The restart decision for one agent (runtime.md §4.2, made live): pure bookkeeping, no timers
+ * The restart decision for one agent: pure bookkeeping, no timers
  * and no processes, so every rule is unit-tested on its own.
  *
  * - A requested exit (release, broker shutdown) is final. So is a clean exit (code 0, no signal):
@@ -14,7 +14,7 @@
  */
 import type { RestartPolicy } from '../../protocol/frames.js'
 
-/** Restart policy defaults for a spawn that names none (runtime.md §4.2: 5 restarts, 2 s, 3 consecutive). */
+/** Restart policy defaults for a spawn that names none. */
 export const RESTART_DEFAULT_MAX_RESTARTS = 5
 
 export const RESTART_DEFAULT_COOLDOWN_MS = 2_000

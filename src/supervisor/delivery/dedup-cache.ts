@@ -1,9 +1,9 @@
 
-/** Idempotency keys of `/api/send` (runtime.md §3.5 dedup cache). */
+/** Idempotency keys of `/api/send`. */
 export const DEDUP_TTL_MS = 300_000
 
 export const DEDUP_MAX_ENTRIES = 8_192
-/** Insert-if-new keys with a time to live and a size bound (runtime.md §3.5), oldest evicted first. */
+/** Insert-if-new keys with a time to live and a size bound, oldest evicted first. */
 
 export class DedupCache<V> {
   readonly #entries = new Map<string, { at: number; value: V }>()

@@ -347,7 +347,7 @@ export class DeliveryEngine {
   #settle(name: string, reason: string): void {
     const facts = readFacts(this.factsPath(name))
     const open = this.ports.deliveries.openFor(name)
-    // The original's summary event for a departing agent (api.md §4.7), then one outcome per delivery.
+    // The original's summary event for a departing agent, then one outcome per delivery.
     if (open.length > 0) this.ports.emit({ kind: 'delivery_dropped', name, count: open.length, reason })
     for (const rec of open) {
       const fact = facts.get(rec.delivery_id)

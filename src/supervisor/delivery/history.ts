@@ -1,5 +1,5 @@
 /**
- * Local message history (runtime.md §3.7): the last MESSAGE_HISTORY_MAX messages that went
+ * Local message history: the last MESSAGE_HISTORY_MAX messages that went
  * through the broker (every `relay_inbound`), and per agent the messages addressed to it
  * (its inbox, for `GET /api/agent/inbox`). Fed only by the event stream, so it sees exactly
  * what `/ws` clients see, whatever path produced the message.

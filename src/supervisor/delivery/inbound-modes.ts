@@ -1,5 +1,5 @@
 /**
- * Inbound delivery mode per agent (api.md §4.10): `auto_inject` hands deliveries to the worker as
+ * Inbound delivery mode per agent: `auto_inject` hands deliveries to the worker as
  * soon as it can take them; `manual_flush` parks them until a flush. The mode is journaled.
  */
 import type { DeliveryRecord } from './tracker.js'

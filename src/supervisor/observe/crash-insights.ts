@@ -1,5 +1,5 @@
 /**
- * Crash insights (runtime.md §4.4, worker.md §5.2–5.3), with the real exit status: the CLI's
+ * Crash insights, with the real exit status: the CLI's
  * exit code or signal as the child reported it, the real uptime and the last output. The store
  * is loaded from `crash-insights.json` at start and written atomically after every record
  * (off the event loop).

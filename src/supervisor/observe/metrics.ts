@@ -1,5 +1,5 @@
 /**
- * Supervision counters (runtime.md §4.3, made live): per agent and for the broker — spawns,
+ * Supervision counters: per agent and for the broker — spawns,
  * crashes, restarts, releases, permanent deaths, delivery outcomes — fed by AgentLifecycle and
  * by the event stream. Reading (`/api/metrics`) is in routes-health.ts via `metricsSnapshot`.
  */

@@ -1,4 +1,4 @@
-/** Where a broker keeps its files (runtime.md §1.3–1.4). */
+/** Where a broker keeps its files. */
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
 import type { Logger } from 'pino'
 import { writeJsonAtomic } from './files.js'
@@ -17,7 +17,7 @@ export interface BrokerPaths {
   logs: string
   /** `--persist` or `--state-dir`: agents survive a broker restart (resumed from `state`). */
   durable: boolean
-  /** Crash records (runtime.md §5.4), written atomically on every record. */
+  /** Crash records, written atomically on every record. */
   crashInsights: string
   /** PID journal of this run's children (pty child + CLI, with start times), for orphan reaping. */
   pids: string

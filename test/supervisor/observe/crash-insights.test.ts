@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { CrashInsights, classifyExit } from '../../../src/supervisor/observe/crash-insights.js'
 import { CRASH_INSIGHTS_MAX_RECORDS } from '../../../src/supervisor/observe/crash-insights.js'
 
-test('classification: signals first, then exit codes (runtime.md §4.4)', () => {
+test('classification: signals first, then exit codes', () => {
   const c = (code: number | null, signal: string | null) => classifyExit(code, signal).category
   assert.equal(c(null, '11'), 'segfault')
   assert.equal(c(null, 'SIGSEGV'), 'segfault')
