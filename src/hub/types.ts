@@ -27,16 +27,9 @@ export interface RemoteTarget {
 }
 
 /** One delivery to an agent on another node, as it is stored in the team's delivery stream. */
-export interface RemoteDelivery {
+export interface RemoteDelivery extends HubMessage {
   delivery_id: string
-  event_id: string
   agent: string
-  from: string
-  to: string
-  body: string
-  thread_id: string | null
-  priority: number
-  injection_mode: 'wait' | 'steer'
   /** Epoch ms after which the delivery must not be typed any more. */
   deadline_ms: number
   /** The node hosting the agent. */

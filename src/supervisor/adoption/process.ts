@@ -3,6 +3,7 @@
  * reaching its adoption socket, and noticing when it is gone (it is not our child, so there is
  * no exit event: its pid is watched, with its start time so a recycled pid never counts).
  */
+import type { PidEntry } from '../process/pid-journal.js'
 import { connect, type Socket } from 'node:net'
 import { isSameProcessAlive } from '../process/proc.js'
 
@@ -23,6 +24,11 @@ export interface AdoptTarget {
   cliStartTicks: number | null
   socketPath: string
   secret: string
+}
+
+/** The child a PID journal entry names, as adoption reaches it (the entry has an adoption socket). */
+export function adoptTargetOf(e: PidEntry): AdoptTarget {
+  return { pid: e.worker_pid, startTicks: e.worker_start_ticks, cliPid: e.cli_pid, cliStartTicks: e.cli_start_ticks, socketPath: e.adopt_socket!, secret: e.adopt_secret! }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))

@@ -15,7 +15,7 @@ export interface AdoptionHost {
   readonly config: { readonly paths: { readonly pids: string } }
   readonly lifecycle: Pick<AgentLifecycle, 'adopt' | 'journal'>
 }
-import { connectAdoption } from './process.js'
+import { adoptTargetOf, connectAdoption } from './process.js'
 import { readPidJournal, type PidEntry } from '../process/pid-journal.js'
 import { isSameProcessAlive } from '../process/proc.js'
 import { reapEntries, type ReapResult } from '../process/orphans.js'
@@ -47,14 +47,7 @@ export async function adoptSurvivors(rt: AdoptionHost, previous: readonly Previo
   const adopted: string[] = []
   await Promise.all(
     [...chosen.values()].map(async (e) => {
-      const socket = await connectAdoption({
-        pid: e.worker_pid,
-        startTicks: e.worker_start_ticks,
-        cliPid: e.cli_pid,
-        cliStartTicks: e.cli_start_ticks,
-        socketPath: e.adopt_socket!,
-        secret: e.adopt_secret!
-      })
+      const socket = await connectAdoption(adoptTargetOf(e))
       const ok = socket !== null && (await rt.lifecycle.adopt(byName.get(e.agent)!, e, socket))
       if (ok) adopted.push(e.agent)
       else failed.push(e)

@@ -13,6 +13,7 @@
  * Each crash is recorded in the crash insights; each child is in the PID journal while alive.
  */
 import type { Socket } from 'node:net'
+import { adoptTargetOf } from '../adoption/process.js'
 import type { WorkerHandle, ExitInfo } from '../worker/handle.js'
 import { prepareSpawn, SpawnError, type PreparedSpawn, type SpawnRequest } from './spawn-spec.js'
 import { newId } from '../delivery/tracker.js'
@@ -136,14 +137,7 @@ export class AgentLifecycle {
     this.journal.put({ ...e, broker_pid: process.pid })
     let state
     try {
-      state = await handle.adopt(socket, {
-        pid: e.worker_pid,
-        startTicks: e.worker_start_ticks,
-        cliPid: e.cli_pid,
-        cliStartTicks: e.cli_start_ticks,
-        socketPath: e.adopt_socket!,
-        secret: e.adopt_secret!
-      })
+      state = await handle.adopt(socket, adoptTargetOf(e))
     } catch (err) {
       this.#p.log.warn({ agent: p.name, pid: e.worker_pid, err: (err as Error).message }, 'adoption failed')
       socket.destroy()

@@ -1,5 +1,5 @@
 /** The delivery engine's request/result shapes, its typed errors and small pure helpers. */
-import type { RemoteDelivery } from '../../hub/types.js'
+import type { HubMessage, RemoteDelivery } from '../../hub/types.js'
 import type { DeliveryRecord } from './tracker.js'
 
 export interface SendRequest {
@@ -29,14 +29,8 @@ export interface RedeliverResult {
   warning: string | null
 }
 
-export interface Message {
-  event_id: string
-  from: string
-  to: string
-  body: string
-  thread_id: string | null
-  priority: number
-  injection_mode: 'wait' | 'steer'
+/** A message as the engine accepts it: what travels through a hub, plus the sender's idempotency key. */
+export interface Message extends HubMessage {
   idempotency_key?: string | null
 }
 

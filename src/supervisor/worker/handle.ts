@@ -36,6 +36,7 @@ import { waitProcessGone, type AdoptTarget } from '../adoption/process.js'
 import {
   OPTIONAL_FRAMES,
   WORKER_MARK_ENV,
+  WORKER_STDIN_HIGH_WATER_BYTES,
   WorkerRequestError,
   type ExitInfo,
   type OutPayload,
@@ -44,24 +45,19 @@ import {
   type WorkerHandleOptions,
   type WorkerState
 } from './types.js'
-import { WORKER_STDIN_HIGH_WATER_BYTES } from './types.js'
 
 /** Time a child gets after `shutdown_worker` before its process group is signalled. */
 export const WORKER_SHUTDOWN_GRACE_MS = 2_000
-
 /** Time between SIGTERM and SIGKILL when a child's group is terminated. */
 export const WORKER_KILL_AFTER_TERM_MS = 1_000
-
 /** Deadline of a request/response round trip to a child (`snapshot_pty`). */
 export const WORKER_REQUEST_TIMEOUT_MS = 5_000
-
 /** After a child exits: longest time spent killing and waiting out what is left of its process tree. */
 export const WORKER_TREE_SWEEP_MAX_MS = 1_000
-
-export { WORKER_MARK_ENV, WorkerRequestError, type ExitInfo, type WorkerHandleOptions, type WorkerState }
-
 /** Past the grace a child was given to stop by itself, before the TERM → KILL escalation starts. */
 const WORKER_STOP_SLACK_MS = 250
+
+export { WORKER_MARK_ENV, WorkerRequestError, type ExitInfo, type WorkerHandleOptions, type WorkerState }
 
 export class WorkerHandle {
   readonly name: string
