@@ -1,3 +1,6 @@
+
+/** Tail of output reported in `agent_exit.last_output`. */
+export const LAST_OUTPUT_CHARS = 2_000
 /**
  * How a child (`broker pty`, `broker headless`) ends: its exit statuses and the last flush of the
  * frame channel. The supervisor reads these statuses (src/supervisor/agents/restart-policy.ts:

@@ -1,5 +1,5 @@
 /**
- * The relay line (worker.md §3.5): `Relay message from <sender>[ in #channel] [<context>]: <body>`,
+ * The relay line (docs/delivery.md, "What is typed"): `Relay message from <sender>[ in #channel] [<context>]: <body>`,
  * shared by the PTY and headless children. Every field goes through the terminal encoder, and the
  * header cannot be forged: the sender shown is the one the broker put in the delivery, and a body
  * line that looks like a header (or a reminder) is prefixed with `QUOTED_LINE_PREFIX`

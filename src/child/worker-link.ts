@@ -20,7 +20,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync, unlinkSync } from 'node:fs'
 import { FrameChannel, openWorkerChannel } from '../protocol/channel.js'
-import { ADOPT_HANDSHAKE_TIMEOUT_MS, ORPHAN_BUFFER_MAX_BYTES, WORKER_MARK_ENV } from '../protocol/constants.js'
+import { ADOPT_HANDSHAKE_TIMEOUT_MS, WORKER_MARK_ENV } from '../protocol/constants.js'
 import type { FrameError } from '../protocol/errors.js'
 import type { Logger } from '../protocol/log.js'
 import {
@@ -34,6 +34,9 @@ import {
   type WorkerToBrokerFrame,
   type WorkerToBrokerType
 } from '../protocol/frames.js'
+
+/** Bytes of outgoing frames an orphaned child buffers; beyond it output (`worker_stream`) is dropped first. */
+export const ORPHAN_BUFFER_MAX_BYTES = 4 * 1024 * 1024
 
 type Channel = FrameChannel<BrokerToWorkerFrame, WorkerToBrokerFrame>
 

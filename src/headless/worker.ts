@@ -4,7 +4,7 @@
  * is reported when the provider shows it happened (provider.ts), never ahead of it.
  */
 import { WorkerLink } from '../child/worker-link.js'
-import { LAST_OUTPUT_CHARS } from '../protocol/constants.js'
+import { LAST_OUTPUT_CHARS } from '../child/exit.js'
 import { KILL_AFTER_TERM_MS } from '../terminate/index.js'
 import type { FrameError } from '../protocol/errors.js'
 import {
@@ -203,6 +203,14 @@ export class HeadlessWorker {
     return this.#active && this.#active.d.delivery_id === turn ? this.#active : null
   }
 
+  /** The turn's delivery when it reaches `stage` for the first time (marked now), else null. */
+  #firstTime(turn: string, stage: 'accepted' | 'verified'): Open | null {
+    const a = this.#current(turn)
+    if (!a || a[stage]) return null
+    a[stage] = true
+    return a
+  }
+
   #onProvider(ev: ProviderEvent): void {
     switch (ev.kind) {
       case 'process_started':
@@ -217,10 +225,8 @@ export class HeadlessWorker {
         this.send('worker_stream', { stream: ev.stream, chunk: ev.line, ...(ev.eventType ? { event_type: ev.eventType } : {}) })
         return
       case 'accepted': {
-        const a = this.#current(ev.turn)
-        if (!a || a.accepted) return
-        a.accepted = true
-        this.send('delivery_injected', this.#stamp(a.d), a.requestId)
+        const a = this.#firstTime(ev.turn, 'accepted')
+        if (a) this.send('delivery_injected', this.#stamp(a.d), a.requestId)
         return
       }
       case 'working': {
@@ -229,9 +235,8 @@ export class HeadlessWorker {
         return
       }
       case 'acknowledged': {
-        const a = this.#current(ev.turn)
-        if (!a || a.verified) return
-        a.verified = true
+        const a = this.#firstTime(ev.turn, 'verified')
+        if (!a) return
         this.send('delivery_ack', this.#ref(a.d), a.requestId)
         this.send('delivery_verified', { ...this.#ref(a.d), verification: 'provider' }, a.requestId)
         return
@@ -248,7 +253,7 @@ export class HeadlessWorker {
         if (!a) return
         this.#active = null
         if (a.verified) this.#log.warn({ delivery_id: a.d.delivery_id, reason: ev.reason }, 'turn failed after the model took it up')
-        else this.send('delivery_failed', { ...this.#ref(a.d), reason: ev.reason, stage: a.accepted ? 'injected' : 'queued' }, a.requestId)
+        else this.#failed(a, ev.reason)
         this.#pump()
         return
       }
@@ -275,9 +280,13 @@ export class HeadlessWorker {
     const open = [...(this.#active ? [this.#active] : []), ...this.#queue.splice(0)]
     this.#active = null
     for (const a of open) {
-      if (a.verified) continue
-      this.send('delivery_failed', { ...this.#ref(a.d), reason, stage: a.accepted ? 'injected' : 'queued' }, a.requestId)
+      if (!a.verified) this.#failed(a, reason)
     }
+  }
+
+  /** A delivery the provider did not take up fails at the stage it reached. */
+  #failed(a: Open, reason: string): void {
+    this.send('delivery_failed', { ...this.#ref(a.d), reason, stage: a.accepted ? 'injected' : 'queued' }, a.requestId)
   }
 
   async #finish(status: number): Promise<void> {

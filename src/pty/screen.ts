@@ -5,7 +5,9 @@
  */
 import xtermHeadless from '@xterm/headless'
 import type { IBuffer, IMarker, Terminal as XtermTerminal } from '@xterm/headless'
-import { SCREEN_SCROLLBACK_LINES } from '../protocol/constants.js'
+
+/** Lines of scrollback kept by the child's screen model. */
+export const SCREEN_SCROLLBACK_LINES = 2_000
 
 const { Terminal } = xtermHeadless
 

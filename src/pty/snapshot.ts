@@ -1,5 +1,5 @@
 /**
- * `snapshot_pty` renderings of the visible screen (worker.md §3.13).
+ * `snapshot_pty` renderings of the visible screen (the `/api/pty` snapshot route and `broker dump-pty`).
  *   plain: each row right-trimmed + '\n'.
  *   ansi:  ESC[0m ESC[H ESC[2J, then per row ESC[<row>;1H and its cells with a full
  *          ESC[0;…m only where attributes change, a final ESC[0m if attributes are still set,

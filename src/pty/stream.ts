@@ -1,10 +1,14 @@
+
+/** `worker_stream` batching: flush when this many bytes are buffered… */
+export const STREAM_BATCH_MAX_BYTES = 32_768
+/** …or when this long has passed since the first unflushed byte. */
+export const STREAM_FLUSH_MS = 50
 /**
  * `worker_stream` batching. PTY output arrives as Buffers; a streaming UTF-8 decoder keeps
  * multi-byte characters that are split across chunks intact. Decoded text is batched and
  * flushed when STREAM_BATCH_MAX_BYTES raw bytes are buffered, or STREAM_FLUSH_MS after the
  * first unflushed byte, or on demand (before `agent_exit`).
  */
-import { STREAM_BATCH_MAX_BYTES, STREAM_FLUSH_MS } from '../protocol/constants.js'
 
 export class StreamBatcher {
   readonly #decoder = new TextDecoder('utf-8')

@@ -1,34 +1,36 @@
 /**
- * The PTY worker: wires the CLI's pty, the screen model, the ordered writer, the stream
- * batcher, readiness, deliveries and the frame channel together, and owns the process's
- * lifecycle (CLI exit, shutdown, signals).
+ * The PTY worker: starts the CLI in a pty, hands it to a CliSession (session.ts: screen, writer,
+ * stream, readiness, deliveries), speaks the frame channel, and owns the process's lifecycle
+ * (CLI exit, shutdown, signals).
  */
 import pty, { type IPty } from 'node-pty'
 import { WorkerLink, type WorkerSelfState } from '../child/worker-link.js'
-import { CLI_EXIT_WAIT_AFTER_KILL_MS, IDLE_CHECK_MS, IDLE_THRESHOLD_DEFAULT_SECS, LAST_OUTPUT_CHARS, PTY_DEFAULT_COLS, PTY_DEFAULT_ROWS, PTY_EXIT_FLUSH_TIMEOUT_MS, PARSED_TICK_MIN_INTERVAL_MS, PTY_TICK_MS, VERIFY_WINDOW_MS } from '../protocol/constants.js'
-import type { FrameError } from '../protocol/errors.js'
-import {
-  type BrokerToWorkerFrame
-} from '../protocol/frames.js'
-import { createLogger, type Logger } from '../protocol/log.js'
+import { EXIT_INTERNAL_ERROR, EXIT_PROTOCOL_ERROR, EXIT_SPAWN_FAILED, exitStatusFor, flushAndExit, LAST_OUTPUT_CHARS } from '../child/exit.js'
 import { resolveCli } from '../catalog/path.js'
-import { cliEnv } from './cli-process.js'
+import type { FrameError } from '../protocol/errors.js'
+import type { BrokerToWorkerFrame } from '../protocol/frames.js'
+import { createLogger, type Logger } from '../protocol/log.js'
 import { KILL_AFTER_TERM_MS, signalGroup, terminateGroup, type GroupTermination } from '../terminate/index.js'
-import { EXIT_INTERNAL_ERROR, EXIT_PROTOCOL_ERROR, EXIT_SPAWN_FAILED, exitStatusFor, flushAndExit } from '../child/exit.js'
-import { IdleDetector } from './idle.js'
-import { Deliveries, type SendFrame } from './inject/deliveries.js'
+import { cliEnv } from './cli-process.js'
 import { FactsStore } from './facts.js'
-import { reminderEnvFrom } from './inject/inject.js'
-import { profileFor, type CliProfile } from './profiles/index.js'
-import type { AutoAnswerer } from './ready/auto-answer.js'
-import { ptyAutoAnswerer } from './ready/auto-answer-pty.js'
+import type { SendFrame } from './inject/deliveries.js'
 import type { InjectionProfile } from './inject/inject.js'
-import { ReadinessTracker } from './ready/readiness.js'
-import { GENERIC_SUBMIT } from './inject/submit.js'
-import { Screen } from './screen.js'
-import { handleControlFrame, type TerminalParts } from './control.js'
-import { StreamBatcher } from './stream.js'
-import { PtyWriter, sleep } from './writer.js'
+import { profileFor, type CliProfile } from './profiles/index.js'
+import { PTY_TICK_MS } from './ready/readiness.js'
+import { CliSession, IDLE_CHECK_MS } from './session.js'
+import { sleep } from './writer.js'
+
+/** The size a CLI's terminal starts with (until a `resize_pty`). */
+export const PTY_DEFAULT_ROWS = 24
+export const PTY_DEFAULT_COLS = 80
+/** Default idle threshold (`agent_idle` after this much PTY silence); 0 disables. */
+export const IDLE_THRESHOLD_DEFAULT_SECS = 30
+/** After SIGKILL to the CLI's process group: longest wait for node-pty to report its exit. */
+export const CLI_EXIT_WAIT_AFTER_KILL_MS = 2_000
+/** How long the relay line may take to appear on screen before the delivery fails (`verify_window_secs` overrides it). */
+export const VERIFY_WINDOW_MS = 5_000
+/** At the CLI's exit: longest wait for the screen to parse the last output (for the exit report). */
+export const SCREEN_SETTLE_AT_EXIT_MS = 1_000
 
 export interface PtyWorkerOptions {
   cli: string
@@ -51,22 +53,13 @@ export class PtyWorker {
   readonly #profile: CliProfile
   /** The profile's injection choices; the MCP reminder is dropped when the spawn skipped the relay wiring. */
   readonly #injection: InjectionProfile
-  #answers: AutoAnswerer | null = null
   #name: string | null
   #pty: IPty | null = null
-  #screen: Screen | null = null
-  #writer: PtyWriter | null = null
-  #stream: StreamBatcher | null = null
-  #deliveries: Deliveries | null = null
+  #session: CliSession | null = null
   #facts: FactsStore | null = null
-  #lastOutputAtMs = 0
   #verifyWindowMs = VERIFY_WINDOW_MS
-  #spawnedAtMs = 0
-  #idle: IdleDetector | null = null
   #initRequestId: string | null = null
   #initReceived = false
-  #readiness: ReadinessTracker | null = null
-  #terminal: TerminalParts | null = null
   #readySent = false
   /** The login/auth wall last reported (`worker_blocked`), until the CLI is ready. */
   #blocked: string | null = null
@@ -95,8 +88,9 @@ export class PtyWorker {
   }
 
   #selfState(): WorkerSelfState {
-    const busy = (this.#deliveries?.pending ?? 0) > 0 || (this.#screen !== null && this.#profileBusy())
-    const tail = this.#screen?.tailText(LAST_OUTPUT_CHARS)
+    const s = this.#session
+    const busy = s !== null && (s.deliveries.pending > 0 || s.profileBusy())
+    const tail = s?.screen.tailText(LAST_OUTPUT_CHARS)
     return { name: this.name, cli_pid: this.#pty?.pid ?? null, ready: this.#readySent, busy, blocked: this.#blocked, ...(tail ? { screen_tail: tail } : {}) }
   }
 
@@ -145,47 +139,34 @@ export class PtyWorker {
   }
 
   #wire(p: IPty, file: string, rows: number, cols: number): void {
-    const { args } = this.#opts
-    this.#spawnedAtMs = Date.now()
-    this.#idle = new IdleDetector(this.#idleThresholdMs, this.#spawnedAtMs)
-    const writer = new PtyWriter(p)
-    this.#writer = writer
-    const screen = new Screen(rows, cols, (reply) => writer.write(reply))
-    this.#screen = screen
-    // Verification and readiness look as soon as output is parsed, not only on the next tick.
-    screen.onAllParsed = this.#onParsed
-    this.#stream = new StreamBatcher((chunk) => this.send('worker_stream', { stream: 'stdout', chunk }))
-    this.#deliveries = new Deliveries({
-      send: this.send,
-      writer,
-      screen,
+    const session = new CliSession({
+      pty: p,
+      rows,
+      cols,
+      profile: this.#profile,
+      injection: this.#injection,
+      idleThresholdMs: this.#idleThresholdMs,
       log: this.#log,
+      send: this.send,
       workerName: () => this.name,
       verifyWindowMs: () => this.#verifyWindowMs,
-      profile: this.#injection,
-      reminderEnv: reminderEnvFrom(process.env),
       facts: () => this.#facts,
-      lastOutputAtMs: () => this.#lastOutputAtMs,
-      profileBusy: () => this.#profileBusy(),
-      bracketedPaste: () => this.#profile.bracketedPaste,
-      submit: this.#profile.submit ?? GENERIC_SUBMIT,
-      flushOutput: () => this.#stream?.flush()
+      onReady: (reason) => {
+        this.#log.info({ reason }, 'cli ready')
+        this.#maybeSendReady()
+      },
+      onBlocked: (reason) => {
+        this.#log.warn({ reason }, 'cli blocked')
+        this.#blocked = reason
+        this.send('worker_blocked', { reason })
+      }
     })
-    this.#readiness = new ReadinessTracker(this.#profile.readiness, screen, this.#spawnedAtMs)
-    this.#answers = ptyAutoAnswerer({
-      rules: this.#profile.autoAnswers,
-      screen,
-      writer,
-      log: this.#log,
-      onAnswered: (a) => this.send('auto_answered', a)
-    })
-    this.#terminal = { pty: p, screen, writer, send: this.send }
-    p.onData(this.#onPtyData as unknown as (data: string) => void)
+    this.#session = session
     p.onExit(({ exitCode, signal }) => void this.#onCliExit(exitCode, signal ?? 0))
-    this.#log.info({ cli: file, args, pid: p.pid }, 'cli started')
+    this.#log.info({ cli: file, args: this.#opts.args, pid: p.pid }, 'cli started')
     this.send('worker_started', { cli_pid: p.pid, rows, cols })
-    this.#every(PTY_TICK_MS, this.#tick)
-    if (this.#idle.enabled) this.#every(IDLE_CHECK_MS, this.#checkIdle)
+    this.#every(PTY_TICK_MS, session.tick)
+    if (session.idle.enabled) this.#every(IDLE_CHECK_MS, this.#checkIdle)
   }
 
   /** Hang up and terminate the CLI's process group, SIGKILL it after `graceMs`. */
@@ -207,62 +188,20 @@ export class PtyWorker {
     })
   }
 
-  /** The profile's own busy verdict on the current screen (generic CLIs: never). */
-  #profileBusy(): boolean {
-    return this.#profile.isBusy(this.#screen!)
-  }
-
-  readonly #onPtyData = (chunk: Buffer): void => {
-    const now = Date.now()
-    this.#lastOutputAtMs = now
-    this.#idle!.output(now)
-    this.#screen!.feed(chunk)
-    const text = this.#stream!.push(chunk)
-    if (this.#readiness!.reason === null) this.#readiness!.output(now, text)
-  }
-
-  #lastParsedTickMs = 0
-  readonly #onParsed = (): void => {
-    const now = Date.now()
-    if (now - this.#lastParsedTickMs < PARSED_TICK_MIN_INTERVAL_MS) return
-    this.#lastParsedTickMs = now
-    this.#tick()
-  }
-
-  readonly #tick = (): void => {
-    const now = Date.now()
-    const changed = this.#screen!.takeDirty()
-    if (this.#readiness!.reason === null) {
-      const reason = this.#readiness!.evaluate(now)
-      if (reason !== null) {
-        this.#log.info({ reason }, 'cli ready')
-        this.#maybeSendReady()
-      }
-      const blocked = this.#readiness!.takeBlocked()
-      if (blocked !== null) {
-        this.#log.warn({ reason: blocked }, 'cli blocked')
-        this.#blocked = blocked
-        this.send('worker_blocked', { reason: blocked })
-      }
-    }
-    this.#answers!.tick(now, changed)
-    this.#deliveries!.tick(now, changed)
-  }
-
   readonly #checkIdle = (): void => {
     if (this.#exiting) return
-    const idleSecs = this.#idle!.check(Date.now())
+    const idleSecs = this.#session!.idle.check(Date.now())
     if (idleSecs !== null) this.send('agent_idle', { idle_secs: idleSecs })
   }
 
   #maybeSendReady(): void {
-    const reason = this.#readiness?.reason ?? null
+    const reason = this.#session?.readiness.reason ?? null
     if (this.#readySent || !this.#initReceived || reason === null || this.#exiting) return
     this.#readySent = true
     this.#blocked = null
-    this.#stream?.flush() // the output that made the CLI look ready goes first
+    this.#session?.stream.flush() // the output that made the CLI look ready goes first
     this.send('worker_ready', { name: this.name, runtime: 'pty', reason }, this.#initRequestId)
-    this.#deliveries?.setReady()
+    this.#session?.deliveries.setReady()
   }
 
   #onFrame(frame: BrokerToWorkerFrame): void {
@@ -298,7 +237,7 @@ export class PtyWorker {
       }
       case 'deliver_relay':
         if (this.#exiting) return
-        this.#deliveries?.deliver(frame.payload, rid)
+        this.#session?.deliveries.deliver(frame.payload, rid)
         return
       case 'shutdown_worker':
         this.shutdown(frame.payload.grace_ms, frame.payload.reason)
@@ -307,7 +246,7 @@ export class PtyWorker {
       case 'snapshot_pty':
       case 'write_pty':
       case 'set_model':
-        if (this.#terminal && !this.#exiting) handleControlFrame(frame, this.#terminal)
+        if (this.#session && !this.#exiting) this.#session.handleControl(frame)
         else if (frame.type === 'snapshot_pty') this.send('snapshot_response', { error: { code: 'unavailable', message: 'the cli has exited' } }, rid)
         return
       case 'ping':
@@ -340,14 +279,15 @@ export class PtyWorker {
     this.#exiting = true
     for (const t of this.#timers) clearTimeout(t)
     this.#termination?.cancel()
-    this.#answers?.close()
-    const screen = this.#screen!
+    const session = this.#session!
+    session.closeAnswers()
+    const screen = session.screen
     const killed = signal > 0
     this.#log.info({ exitCode, signal }, 'cli exited')
-    await Promise.race([screen.settle(), sleep(PTY_EXIT_FLUSH_TIMEOUT_MS)])
-    this.#writer!.close()
-    this.#deliveries!.close(this.#shuttingDown ? 'worker shut down before the delivery completed' : 'cli exited before the delivery completed')
-    this.#stream!.flush(true)
+    await Promise.race([screen.settle(), sleep(SCREEN_SETTLE_AT_EXIT_MS)])
+    session.writer.close()
+    session.deliveries.close(this.#shuttingDown ? 'worker shut down before the delivery completed' : 'cli exited before the delivery completed')
+    session.stream.flush(true)
     if (!this.#shuttingDown) {
       const lastOutput = screen.tailText(LAST_OUTPUT_CHARS)
       this.send('agent_exit', { reason: 'child_exited', ...(lastOutput ? { last_output: lastOutput } : {}) })
@@ -369,8 +309,8 @@ export class PtyWorker {
   /** Flushes the frame channel (bounded), closes it and exits the process. */
   async #finish(status: number): Promise<void> {
     for (const t of this.#timers) clearTimeout(t)
-    this.#stream?.dispose()
-    this.#screen?.dispose()
+    this.#session?.stream.dispose()
+    this.#session?.screen.dispose()
     await flushAndExit(this.#channel, status)
   }
 

@@ -14,7 +14,7 @@
 import { exitReason, ProviderProcess } from '../proc.js'
 import type { HeadlessProvider, ProviderContext, ProviderSession, Turn } from '../provider.js'
 
-/** Permissions a headless opencode gets (worker.md §1.2): it cannot ask anyone. */
+/** Permissions a headless opencode gets: with no terminal it has nobody to ask (docs/clis.md, headless providers). */
 export const OPENCODE_PERMISSION = '{"*":"allow","external_directory":{"*":"allow"}}'
 
 interface RunEvent {

@@ -16,15 +16,12 @@
  * agent's facts file; a delivery the facts show as already typed is never typed again.
  *
  * Once the first byte went to node-pty the delivery is typed (or being typed), whatever happens
- * next: it never fails at stage `queued` again. A program that stops reading its terminal leaves
- * the bytes in node-pty's queue; after PTY_WRITE_DRAIN_TIMEOUT_MS the child says
- * `delivery_injecting` and keeps waiting, up to PTY_SLOW_DRAIN_DEADLINE_MS, before the delivery
- * fails at stage `injected` with its own reason (the rest of the text may still reach it). The
- * kernel may take the whole text at once and the program read it later: when the echo window
- * ends with the start of the text on screen and not its end, the same deadline applies.
+ * next: it never fails at stage `queued` again; a program that stops reading its terminal gets a
+ * deadline of its own (typing.ts).
+ *
+ * This file holds the queue and the order of events; typing.ts types one delivery, in-flight.ts
+ * judges the screen for it.
  */
-import type { IMarker } from '@xterm/headless'
-import { INJECT_ENTER_DELAY_MS, INJECT_GAP_MS, INJECT_IDLE_QUIET_MS, PTY_WRITE_DRAIN_TIMEOUT_MS, STEER_ESC_DELAY_MS, VERIFY_PARSE_GRACE_MS } from '../../protocol/constants.js'
 import type { PayloadOf, RelayDelivery, WorkerToBrokerFrame, WorkerToBrokerType } from '../../protocol/frames.js'
 import type { Logger } from '../../protocol/log.js'
 import { DeliveryQueue, SeenDeliveries, type DeliveryStatusType, type StatusFrame } from './delivery-queue.js'
@@ -32,10 +29,12 @@ import { relayNameProblem } from '../../child/relay-line.js'
 import { localeIsUtf8, terminalInput, type TerminalMode } from '../../child/terminal-text.js'
 import { formatInjection, type InjectionProfile, type ReminderEnv } from './inject.js'
 import type { Screen } from '../screen.js'
-import { echoIncompleteReason, echoNeedle, echoTimeoutReason, screenShowsNeedle, screenShowsNeedleCompact, screenShowsNeedleHead, screenShowsNeedleTail } from './verify.js'
-import { showsPlaceholderFor, stillInInput, SUBMIT_POLL_MS, textTaken, type SubmitProfile } from './submit.js'
+import { echoNeedle } from './verify.js'
+import { stillInInput, type SubmitProfile } from './submit.js'
+import { seenOnScreen, slowDrainReason, startActive, windowVerdict, type Active, type Queued } from './in-flight.js'
+import { enterAgainIfNotSubmitted, typeDelivery } from './typing.js'
 import type { FactsStore } from '../facts.js'
-import { sleep, type PtyWriter } from '../writer.js'
+import type { PtyWriter } from '../writer.js'
 
 export type SendFrame = <T extends WorkerToBrokerType>(
   type: T,
@@ -68,50 +67,13 @@ export interface DeliveriesOptions {
   flushOutput: () => void
 }
 
-/** Longest wait for a program that stopped reading its terminal to take an injected text. */
-export const PTY_SLOW_DRAIN_DEADLINE_MS = 60_000
-
-/** Why a delivery whose bytes never drained into the terminal ends `failed`. */
-export function slowDrainReason(pendingBytes: number): string {
-  return `pty write did not drain within ${PTY_SLOW_DRAIN_DEADLINE_MS / 1000}s: the program stopped reading its terminal with ${pendingBytes} bytes still queued (partly typed; not typed again)`
-}
+/** Pause between two injections into the same PTY. */
+export const INJECT_GAP_MS = 10
+/** Wait mode: output must have been quiet this long (and the profile not busy) before typing. */
+export const INJECT_IDLE_QUIET_MS = 60
 
 /** Told to a supervisor that re-sends a delivery an earlier worker of this agent already typed. */
 export const TYPED_BY_EARLIER_WORKER = 'typed by an earlier worker of this agent, which stopped before the echo was seen; not typed again'
-
-interface Queued {
-  d: RelayDelivery
-  requestId: string | null
-}
-
-interface Active extends Queued {
-  /** `confirming`: verified, and watching the input row until the text has left it (submitted). */
-  phase: 'injecting' | 'verifying' | 'confirming'
-  /** The first byte was handed to node-pty: from now on it counts as typed. */
-  typed: boolean
-  needle: string
-  /** What was typed (reminder + relay line), for placeholder and input-row checks. */
-  typedText: string
-  marker: IMarker | undefined
-  deadlineMs: number
-  windowMs: number
-  /** When typing began (epoch ms): the slow-reader deadline counts from here. */
-  startedAtMs: number
-  injectedAtMs: number
-  /** The needle was on the visible screen before typing: only text after the marker counts then. */
-  neededBefore: boolean
-  /** A paste placeholder stating the typed size was seen after typing. */
-  placeholderSeen: boolean
-  /** Extra Enters pressed because the text still sat in the input row. */
-  extraEnters: number
-  nextSubmitCheckMs: number
-  submitting: boolean
-}
-
-/** A message still sitting in the CLI's input row is looked for up to this many verify windows. */
-export const VERIFY_PENDING_EXTEND_FACTOR = 3
-/** …checking again this often. */
-export const VERIFY_PENDING_STEP_MS = 500
 
 export class Deliveries {
   readonly #o: DeliveriesOptions
@@ -187,23 +149,12 @@ export class Deliveries {
     if (!a) return this.#pump()
     if (a.phase === 'confirming') return this.#confirmSubmitted(a, nowMs)
     if (a.phase !== 'verifying') return
-    if (screenChanged && this.#seenOnScreen(a)) return this.#verified(a)
-    this.#checkSubmitted(a, nowMs)
+    if (screenChanged && seenOnScreen(a, this.#o.screen)) return this.#verified(a)
+    enterAgainIfNotSubmitted(a, nowMs, this.#o)
     if (nowMs < a.deadlineMs) return
-    if (this.#o.screen.parsing && nowMs < a.deadlineMs + VERIFY_PARSE_GRACE_MS) return
-    if (this.#seenOnScreen(a)) return this.#verified(a)
-    // The program drew the start of the text and not yet its end: it is still reading (slowly).
-    const started = screenShowsNeedleHead(this.#o.screen.textFrom(a.marker), a.needle)
-    if (started && nowMs < a.startedAtMs + PTY_SLOW_DRAIN_DEADLINE_MS) return
-    // The CLI visibly took the text (it still sits in its input row) but is slow to submit it:
-    // keep looking, bounded, rather than fail a message the CLI has.
-    const pending = stillInInput(this.#o.screen.cursorRowText(), a.typedText)
-    if (pending && nowMs < a.injectedAtMs + a.windowMs * VERIFY_PENDING_EXTEND_FACTOR) {
-      a.deadlineMs = nowMs + VERIFY_PENDING_STEP_MS
-      return
-    }
-    if (started) return this.#fail(a, 'injected', echoIncompleteReason(PTY_SLOW_DRAIN_DEADLINE_MS))
-    this.#fail(a, 'injected', pending ? `${echoTimeoutReason(a.windowMs * VERIFY_PENDING_EXTEND_FACTOR)}: the text is still in the CLI's input row, not submitted` : echoTimeoutReason(a.windowMs))
+    const verdict = windowVerdict(a, nowMs, this.#o.screen)
+    if (verdict.kind === 'verified') return this.#verified(a)
+    if (verdict.kind === 'failed') this.#fail(a, 'injected', verdict.reason)
   }
 
   /**
@@ -213,7 +164,7 @@ export class Deliveries {
   close(reason: string): void {
     if (this.#closed) return
     const a = this.#active
-    if (a && a.phase === 'verifying' && this.#seenOnScreen(a)) this.#verified(a)
+    if (a && a.phase === 'verifying' && seenOnScreen(a, this.#o.screen)) this.#verified(a)
     const active = this.#active
     if (active?.phase === 'confirming') this.#finish(active)
     else if (active) this.#fail(active, active.phase === 'verifying' || active.typed ? 'injected' : 'queued', reason)
@@ -267,29 +218,11 @@ export class Deliveries {
     const { text, relayLine } = formatInjection(next.d, this.#o.profile, this.#o.workerName(), this.#o.reminderEnv)
     // Every typed byte goes through the one encoder: a paste or one line, no key but our Enter.
     const mode: TerminalMode = { bracketedPaste: this.#o.bracketedPaste(), asciiOnly: this.#o.asciiOnly?.() ?? !localeIsUtf8(process.env) }
-    const typed = terminalInput(text, mode).bytes
-    const needle = echoNeedle(terminalInput(relayLine, mode).shown)
-    const windowMs = this.#o.verifyWindowMs()
     const input = terminalInput(text, mode)
-    const active: Active = {
-      ...next,
-      phase: 'injecting',
-      typed: false,
-      needle,
-      typedText: input.shown,
-      marker: undefined,
-      deadlineMs: 0,
-      windowMs,
-      startedAtMs: Date.now(),
-      injectedAtMs: 0,
-      neededBefore: false,
-      placeholderSeen: false,
-      extraEnters: 0,
-      nextSubmitCheckMs: 0,
-      submitting: false
-    }
+    const needle = echoNeedle(terminalInput(relayLine, mode).shown)
+    const active = startActive(next, needle, input.shown, this.#o.verifyWindowMs())
     this.#active = active
-    this.#inject(active, typed).catch((err: unknown) => {
+    this.#inject(active, input.bytes).catch((err: unknown) => {
       this.#o.log.error({ err, delivery_id: active.d.delivery_id }, 'injection failed')
       const begun = active.typed ? ' after typing had begun (not typed again)' : ''
       if (this.#active === active) this.#fail(active, active.typed ? 'injected' : 'queued', `injection failed${begun}: ${(err as Error).message}`)
@@ -297,33 +230,14 @@ export class Deliveries {
   }
 
   async #inject(a: Active, bytes: string): Promise<void> {
-    const steer = a.d.injection_mode === 'steer'
     const writer = this.#o.writer
-    const drained = await writer.run(async (rawWrite) => {
-      // Mark the line the cursor is on once all earlier output is parsed: the echo appears at or after it.
-      const screen = this.#o.screen
-      await screen.settle()
-      a.marker = screen.markCursorLine()
-      a.neededBefore = screenShowsNeedleCompact(screen.visibleText(), a.needle)
-      // From here on the text may reach the screen: say so durably before the first byte.
-      this.#o.facts()?.record(a.d.delivery_id, 'injecting', true)
-      const write = (data: string): void => {
-        a.typed = true
-        rawWrite(data)
-      }
-      if (steer) {
-        write('\x1b\x1b')
-        await sleep(STEER_ESC_DELAY_MS)
-      }
-      write(bytes)
-      await this.#waitTaken(a)
-      await sleep(Math.max(INJECT_ENTER_DELAY_MS, this.#o.submit.pasteSettleMs))
-      write('\r')
-      if (await writer.drain(PTY_WRITE_DRAIN_TIMEOUT_MS)) return true
-      if (writer.closed || this.#closed || this.#active !== a) return false
-      // A slow reader: the bytes are on their way; say so, and give it its own deadline.
-      this.#status(a.d, a.requestId, 'delivery_injecting', { ...this.#stamp(a.d), pending_bytes: writer.pendingBytes() })
-      return writer.drain(PTY_SLOW_DRAIN_DEADLINE_MS - PTY_WRITE_DRAIN_TIMEOUT_MS)
+    const drained = await typeDelivery(a, bytes, {
+      writer,
+      screen: this.#o.screen,
+      submit: this.#o.submit,
+      recordInjecting: () => this.#o.facts()?.record(a.d.delivery_id, 'injecting', true),
+      current: () => !this.#closed && this.#active === a,
+      onSlowDrain: () => this.#status(a.d, a.requestId, 'delivery_injecting', { ...this.#stamp(a.d), pending_bytes: writer.pendingBytes() })
     })
     if (this.#closed || this.#active !== a) return
     if (!drained) return this.#fail(a, 'injected', slowDrainReason(writer.pendingBytes()))
@@ -336,19 +250,7 @@ export class Deliveries {
     // then on every tick that parsed new output.
     await this.#o.screen.settle()
     if (this.#closed || this.#active !== a) return
-    if (this.#seenOnScreen(a)) this.#verified(a)
-  }
-
-  /** Waits (bounded) until the CLI shows the typed text or its placeholder: then Enter may go. */
-  async #waitTaken(a: Active): Promise<void> {
-    const until = Date.now() + this.#o.submit.takeTimeoutMs
-    while (Date.now() < until && !this.#closed) {
-      await this.#o.screen.settle()
-      const visible = this.#o.screen.visibleText()
-      if (showsPlaceholderFor(visible, a.typedText)) a.placeholderSeen = true
-      if (textTaken(visible, a.typedText)) return
-      await sleep(SUBMIT_POLL_MS)
-    }
+    if (seenOnScreen(a, this.#o.screen)) this.#verified(a)
   }
 
   /**
@@ -359,40 +261,7 @@ export class Deliveries {
     if (a.submitting || nowMs < a.nextSubmitCheckMs || this.#o.screen.parsing) return
     const pending = stillInInput(this.#o.screen.cursorRowText(), a.typedText)
     if (!pending || a.extraEnters >= this.#o.submit.maxExtraEnters) return this.#finish(a, true)
-    this.#checkSubmitted(a, nowMs)
-  }
-
-  /** Still in the input row after Enter (a swallowed or early Enter): press Enter again, bounded. */
-  #checkSubmitted(a: Active, nowMs: number): void {
-    const s = this.#o.submit
-    if (a.submitting || a.extraEnters >= s.maxExtraEnters || nowMs < a.nextSubmitCheckMs || this.#o.screen.parsing) return
-    a.nextSubmitCheckMs = nowMs + s.submitCheckMs
-    if (!stillInInput(this.#o.screen.cursorRowText(), a.typedText)) return
-    a.extraEnters++
-    a.submitting = true
-    this.#o.log.info({ delivery_id: a.d.delivery_id, extra_enters: a.extraEnters }, 'text still in the input row after Enter: pressing Enter again')
-    void this.#o.writer
-      .run(async (write) => write('\r'))
-      .finally(() => {
-        a.submitting = false
-      })
-  }
-
-  /**
-   * Evidence that the CLI took the message, strongest first: the relay line after the injection
-   * marker (whitespace collapsed, then compacted: borders, gutters and wraps removed); the relay
-   * line anywhere on the visible screen when it was not there before typing (CLIs that redraw
-   * above the cursor row); a placeholder stating the typed size, seen after typing, together
-   * with the end of the relay line on screen (long pastes whose head scrolled away).
-   */
-  #seenOnScreen(a: Active): boolean {
-    const screen = this.#o.screen
-    const fromMarker = screen.textFrom(a.marker)
-    if (screenShowsNeedle(fromMarker, a.needle) || screenShowsNeedleCompact(fromMarker, a.needle)) return true
-    const visible = screen.visibleText()
-    if (!a.neededBefore && screenShowsNeedleCompact(visible, a.needle)) return true
-    if (!a.placeholderSeen && (showsPlaceholderFor(visible, a.typedText) || showsPlaceholderFor(fromMarker, a.typedText))) a.placeholderSeen = true
-    return a.placeholderSeen && !a.neededBefore && (screenShowsNeedleTail(fromMarker, a.needle) || screenShowsNeedleTail(visible, a.needle))
+    enterAgainIfNotSubmitted(a, nowMs, this.#o)
   }
 
   #verified(a: Active): void {

@@ -1,3 +1,8 @@
+
+/** Deliveries a child holds before it refuses more (`delivery_failed`, `queue_full`). */
+export const PTY_QUEUE_MAX = 1_024
+/** Delivery ids a child remembers to refuse duplicates. */
+export const PTY_SEEN_DELIVERY_IDS_MAX = 8_192
 /**
  * The child's delivery queue and its memory of delivery ids.
  *
@@ -6,7 +11,6 @@
  * oldest id is forgotten first), so a re-sent `deliver_relay` is answered with what already
  * happened instead of being injected twice.
  */
-import { PTY_QUEUE_MAX, PTY_SEEN_DELIVERY_IDS_MAX } from '../../protocol/constants.js'
 
 export const PRIORITY_LEVELS = 5
 export const DEFAULT_PRIORITY = 2
@@ -39,39 +43,38 @@ export class DeliveryQueue<T> {
     return true
   }
 
+  /** The most urgent priority level with an item waiting, or -1. */
+  #nextLevel(): number {
+    if (this.#size === 0) return -1
+    for (let p = 0; p < PRIORITY_LEVELS; p++) if (this.#heads[p]! < this.#buckets[p]!.length) return p
+    return -1
+  }
+
   shift(): T | undefined {
-    if (this.#size === 0) return undefined
-    for (let p = 0; p < PRIORITY_LEVELS; p++) {
-      const bucket = this.#buckets[p]!
-      const head = this.#heads[p]!
-      if (head >= bucket.length) continue
-      const item = bucket[head]!
-      if (head + 1 === bucket.length) {
-        bucket.length = 0
+    const p = this.#nextLevel()
+    if (p < 0) return undefined
+    const bucket = this.#buckets[p]!
+    const head = this.#heads[p]!
+    const item = bucket[head]!
+    if (head + 1 === bucket.length) {
+      bucket.length = 0
+      this.#heads[p] = 0
+    } else {
+      ;(bucket as (T | undefined)[])[head] = undefined
+      this.#heads[p] = head + 1
+      if (head + 1 >= 64 && (head + 1) * 2 >= bucket.length) {
+        bucket.splice(0, head + 1)
         this.#heads[p] = 0
-      } else {
-        ;(bucket as (T | undefined)[])[head] = undefined
-        this.#heads[p] = head + 1
-        if (head + 1 >= 64 && (head + 1) * 2 >= bucket.length) {
-          bucket.splice(0, head + 1)
-          this.#heads[p] = 0
-        }
       }
-      this.#size--
-      return item
     }
-    return undefined
+    this.#size--
+    return item
   }
 
   /** The item `shift` would return, left in place. */
   peek(): T | undefined {
-    if (this.#size === 0) return undefined
-    for (let p = 0; p < PRIORITY_LEVELS; p++) {
-      const bucket = this.#buckets[p]!
-      const head = this.#heads[p]!
-      if (head < bucket.length) return bucket[head]
-    }
-    return undefined
+    const p = this.#nextLevel()
+    return p < 0 ? undefined : this.#buckets[p]![this.#heads[p]!]
   }
 
   /** Removes the items matching `pred` (order of the rest kept) and returns them. */

@@ -1,5 +1,5 @@
 /**
- * Text of an injected relay message (worker.md §3.5): the relay line, the full MCP reminder
+ * Text of an injected relay message (docs/delivery.md, "What is typed"): the relay line, the full MCP reminder
  * and the short hint. Which prefix a CLI gets is decided by its `InjectionProfile`; the
  * generic profile injects the relay line only.
  */

@@ -1,3 +1,8 @@
+
+/** Messages longer than this are verified by their head and tail rather than in full. */
+export const VERIFY_FULL_MATCH_MAX_CHARS = 400
+export const VERIFY_HEAD_CHARS = 160
+export const VERIFY_TAIL_CHARS = 80
 /**
  * Echo verification: a delivery is `verified` only when its relay line was SEEN on the
  * screen. The haystack is the rendered buffer from the injection marker on (soft-wrapped rows
@@ -5,7 +10,6 @@
  * same way. A long needle (CLIs often elide the middle of a long paste) must show its head
  * and then its tail.
  */
-import { VERIFY_FULL_MATCH_MAX_CHARS, VERIFY_HEAD_CHARS, VERIFY_TAIL_CHARS } from '../../protocol/constants.js'
 
 const WHITESPACE_RUN = /\s+/g
 

@@ -6,7 +6,8 @@
  * API key?" question. Menus are answered by the label of the option (the order changed between
  * releases: 2.1.332 lists `No, exit` first).
  */
-import { AUTO_ANSWER_DELAY_MS, BYPASS_CONFIRM_COOLDOWN_MS, BYPASS_CONFIRM_DELAY_MS, BYPASS_CONFIRM_MAX_SENDS, BYPASS_CONFIRM_MENU_GAP_MS, PROFILE_READY_QUIET_MS } from '../../protocol/constants.js'
+import { AUTO_ANSWER_DELAY_MS } from '../ready/auto-answer.js'
+import { PROFILE_READY_QUIET_MS } from '../ready/readiness.js'
 import type { AnswerScreen, AutoAnswerRule } from '../ready/auto-answer.js'
 import type { CliProfile } from './types.js'
 import { CLI_CATALOG } from '../../catalog/clis.js'
@@ -14,6 +15,15 @@ import { dialogText, screenReadinessRule } from '../ready/readiness.js'
 import { hasAll, hasAny, joined, lowerOf } from './match.js'
 import { promptBetweenRules, selectOptionKeys } from './menu.js'
 import { TUI_SUBMIT } from '../inject/submit.js'
+
+/**
+ * Claude's bypass-permissions confirm: it needs a longer look before the first key, a gap
+ * between the arrow and Enter, and a cooldown and cap on repeated sends (docs/clis.md, auto-answers).
+ */
+export const BYPASS_CONFIRM_DELAY_MS = 500
+export const BYPASS_CONFIRM_MENU_GAP_MS = 200
+export const BYPASS_CONFIRM_COOLDOWN_MS = 2_000
+export const BYPASS_CONFIRM_MAX_SENDS = 5
 
 const DOWN = '\x1b[B'
 

@@ -3,7 +3,8 @@
  * Ready: the composer `› …` on the cursor row, with no MCP server still booting. Busy:
  * `esc to interrupt` (working) or `esc cancel` (waiting for startup). Blocked: the sign-in menu.
  */
-import { AUTO_ANSWER_DELAY_MS, AUTO_ANSWER_KEY_GAP_MS, PROFILE_READY_QUIET_MS } from '../../protocol/constants.js'
+import { AUTO_ANSWER_DELAY_MS, AUTO_ANSWER_KEY_GAP_MS } from '../ready/auto-answer.js'
+import { PROFILE_READY_QUIET_MS } from '../ready/readiness.js'
 import type { AutoAnswerRule } from '../ready/auto-answer.js'
 import type { CliProfile } from './types.js'
 import { CLI_CATALOG } from '../../catalog/clis.js'

@@ -2,14 +2,17 @@
  * Cursor's agent CLI (`agent`, `cursor-agent`; `cursor` is taken to mean it). Not on npm: no
  * recording; screens hand-written. Generic readiness; `--force` and `--approve-mcps` added;
  * answers "MCP Server Approval Required" with `a` (approve all) and "Workspace Trust Required"
- * with `a`; always the short MCP hint (worker.md §3.14).
+ * with `a`; always the short MCP hint (docs/clis.md).
  */
-import { AUTO_ANSWER_DELAY_MS, MCP_APPROVAL_PARTIAL_MS } from '../../protocol/constants.js'
+import { AUTO_ANSWER_DELAY_MS } from '../ready/auto-answer.js'
 import type { AutoAnswerRule } from '../ready/auto-answer.js'
 import type { CliProfile } from './types.js'
 import { CLI_CATALOG } from '../../catalog/clis.js'
 import { genericReadinessRule } from '../ready/readiness.js'
 import { hasAny, lowerOf } from './match.js'
+
+/** MCP approval whose option line never shows: answered anyway after the header stayed this long. */
+export const MCP_APPROVAL_PARTIAL_MS = 5_000
 
 const mcpHeader = (text: string): boolean => hasAny(text, 'MCP Server Approval Required', 'MCP server approval')
 

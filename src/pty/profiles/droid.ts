@@ -1,5 +1,5 @@
 /**
- * Factory droid (`droid`). Not on npm: no recording; screens hand-written from worker.md §3.10.
+ * Factory droid (`droid`). Not on npm: no recording; screens hand-written from its documented dialogs.
  * Generic readiness; busy on the usual interrupt hints; EXECUTE answered with "always allow".
  */
 import type { CliProfile } from './types.js'

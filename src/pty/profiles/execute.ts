@@ -1,5 +1,5 @@
-/** The EXECUTE permission dialog shared by opencode and droid (worker.md §3.10): "always allow". */
-import { AUTO_ANSWER_DELAY_MS, AUTO_ANSWER_KEY_GAP_MS, DIALOG_ANSWER_COOLDOWN_MS } from '../../protocol/constants.js'
+/** The EXECUTE permission dialog shared by opencode and droid (docs/clis.md): "always allow". */
+import { AUTO_ANSWER_DELAY_MS, AUTO_ANSWER_KEY_GAP_MS, DIALOG_ANSWER_COOLDOWN_MS } from '../ready/auto-answer.js'
 import type { AutoAnswerRule } from '../ready/auto-answer.js'
 import { hasAny } from './match.js'
 

@@ -4,13 +4,17 @@
  * Blocked: the authentication picker or "Waiting for auth".
  * Answers: Action Required (allow for this session), the folder-trust menus, the untrusted banner.
  */
-import { AUTO_ANSWER_DELAY_MS, DIALOG_ANSWER_COOLDOWN_MS, GEMINI_UNTRUSTED_BANNER_DELAY_MS, PROFILE_READY_QUIET_MS } from '../../protocol/constants.js'
+import { AUTO_ANSWER_DELAY_MS, DIALOG_ANSWER_COOLDOWN_MS } from '../ready/auto-answer.js'
+import { PROFILE_READY_QUIET_MS } from '../ready/readiness.js'
 import type { AutoAnswerRule } from '../ready/auto-answer.js'
 import type { CliProfile } from './types.js'
 import { CLI_CATALOG } from '../../catalog/clis.js'
 import { screenReadinessRule } from '../ready/readiness.js'
 import { hasAny, joined, lowerOf } from './match.js'
 import { TUI_SUBMIT, type SubmitProfile } from '../inject/submit.js'
+
+/** Gemini's untrusted-folder banner is answered after this. */
+export const GEMINI_UNTRUSTED_BANNER_DELAY_MS = 300
 
 /**
  * gemini turns an Enter that arrives within ~40 ms after it handled a paste into a newline

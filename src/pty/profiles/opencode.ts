@@ -4,7 +4,7 @@
  * Ready: the empty composer (`Ask anything…`). Busy: `esc interrupt` (wrapped across rows in a
  * narrow status line, so it is matched with whitespace removed) or the `⬝■` progress bar.
  */
-import { PROFILE_READY_QUIET_MS } from '../../protocol/constants.js'
+import { PROFILE_READY_QUIET_MS } from '../ready/readiness.js'
 import type { CliProfile } from './types.js'
 import { CLI_CATALOG } from '../../catalog/clis.js'
 import { screenReadinessRule } from '../ready/readiness.js'

@@ -1,6 +1,6 @@
 /**
- * Auto-answers: a CLI's profile names the dialogs the child answers on its own (worker.md
- * §3.10), each with the keys to type and its limits. Unlike the original, a rule runs only for
+ * Auto-answers: a CLI's profile names the dialogs the child answers on its own (docs/clis.md),
+ * each with the keys to type and its limits. Unlike the original, a rule runs only for
  * the CLI it belongs to, matches the RENDERED screen (what a person would see, not a byte
  * window), checks again that the dialog is still there before typing, and every answer is
  * reported (`auto_answered` frame → `agent_auto_answered` event).
@@ -9,6 +9,13 @@
  * the clock by hand. Keys go out through `write`, one exclusive job per answer (the PTY writer),
  * so an answer never lands in the middle of an injection.
  */
+
+/** Auto-answer: the dialog must have been on screen this long before keys are typed. */
+export const AUTO_ANSWER_DELAY_MS = 100
+/** Auto-answer: pause between an arrow key and the Enter that confirms it. */
+export const AUTO_ANSWER_KEY_GAP_MS = 100
+/** Repeating dialogs (Gemini Action Required, opencode/droid EXECUTE): minimum time between answers. */
+export const DIALOG_ANSWER_COOLDOWN_MS = 2_000
 
 /** One key step: text to type, or a pause between keys. */
 export type KeyStep = string | { pauseMs: number }

@@ -6,7 +6,20 @@
  * The generic rule below applies to every CLI; per-CLI profiles supply their own
  * (`screenReadinessRule`).
  */
-import { PTY_TICK_MS, READY_SETTLE_MS, READY_SILENT_START_MS, STARTUP_OUTPUT_KEEP_CHARS, STARTUP_OUTPUT_MAX_CHARS, STARTUP_READY_TIMEOUT_MS } from '../../protocol/constants.js'
+
+/** Output quiet time after the first output that counts as "ready" for a generic CLI. */
+export const READY_SETTLE_MS = 600
+/** A generic CLI that prints nothing at all for this long is taken as waiting for input. */
+export const READY_SILENT_START_MS = 1_500
+/** Last-resort readiness: `worker_ready` with reason `timeout` after this long. */
+export const STARTUP_READY_TIMEOUT_MS = 25_000
+/** How often readiness, verification and idle are re-evaluated. */
+export const PTY_TICK_MS = 50
+/** Readiness marker scan: stripped startup output kept (trimmed to the KEEP size when over MAX). */
+export const STARTUP_OUTPUT_MAX_CHARS = 12_000
+export const STARTUP_OUTPUT_KEEP_CHARS = 8_000
+/** A known CLI's ready screen counts once output has been quiet this long. */
+export const PROFILE_READY_QUIET_MS = 300
 
 export type ReadyReason = 'prompt' | 'settled' | 'silent' | 'timeout' | 'marker'
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { CODEX_BARE_COMPOSER_SETTLE_MS } from '../../../src/pty/profiles/codex.js'
 import { profileFor } from '../../../src/pty/profiles/index.js'
 import { genericReadinessRule, ReadinessTracker } from '../../../src/pty/ready/readiness.js'
-import { STARTUP_READY_TIMEOUT_MS } from '../../../src/protocol/constants.js'
+import { STARTUP_READY_TIMEOUT_MS } from '../../../src/pty/ready/readiness.js'
 import { loadMeta, replay, screenAt, settledView, viewOf, type ScreenState } from './screens.js'
 
 function verdict(cli: string, s: ScreenState, quietMs = 1_000): { ready: string | null; blocked: string | null } {
