@@ -8,8 +8,8 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { FIXTURES, TestBroker, waitUntil } from '../e2e/harness.js'
-import { REDACTED } from '../../src/supervisor/agents/env.js'
+import { FIXTURES, TestBroker, waitUntil } from '../../e2e/harness.js'
+import { REDACTED } from '../../../src/supervisor/agents/env.js'
 
 const ENV_CLI = `node ${join(FIXTURES, 'env-cli.mjs')}`
 
