@@ -4,6 +4,7 @@
  * moves them. The worker (worker.ts) owns the process around it: frames, shutdown, exit.
  */
 import type { IPty } from 'node-pty'
+import { LAST_OUTPUT_CHARS } from '../child/exit.js'
 import type { Logger } from '../protocol/log.js'
 import { handleControlFrame, type ControlFrame, type TerminalParts } from './control.js'
 import type { FactsStore } from './facts.js'
@@ -17,12 +18,14 @@ import { ptyAutoAnswerer } from './ready/auto-answer-pty.js'
 import { PTY_TICK_MS, ReadinessTracker, type ReadyReason } from './ready/readiness.js'
 import { Screen } from './screen.js'
 import { StreamBatcher } from './stream.js'
-import { PtyWriter } from './writer.js'
+import { PtyWriter, sleep } from './writer.js'
 
 /** Parsed output triggers an early tick (verification, readiness) at most this often. */
 export const PARSED_TICK_MIN_INTERVAL_MS = 10
 /** Idle is re-checked this often. */
 export const IDLE_CHECK_MS = 1_000
+/** At the CLI's exit: longest wait for the screen to parse the last output (for the exit report). */
+export const SCREEN_SETTLE_AT_EXIT_MS = 1_000
 
 export interface CliSessionOptions {
   pty: IPty
@@ -106,9 +109,18 @@ export class CliSession {
     handleControlFrame(frame, this.#terminal)
   }
 
-  /** The CLI exited: no more auto-answers. */
-  closeAnswers(): void {
+  /**
+   * The CLI exited: no more auto-answers; one last look at the screen (its parse bounded by
+   * SCREEN_SETTLE_AT_EXIT_MS) for the delivery in flight, then every open delivery fails with
+   * `reason` and the last output is sent. Returns the screen's tail for the exit report.
+   */
+  async close(reason: string): Promise<string> {
     this.#answers.close()
+    await Promise.race([this.screen.settle(), sleep(SCREEN_SETTLE_AT_EXIT_MS)])
+    this.writer.close()
+    this.deliveries.close(reason)
+    this.stream.flush(true)
+    return this.screen.tailText(LAST_OUTPUT_CHARS)
   }
 
   readonly #onData = (chunk: Buffer): void => {

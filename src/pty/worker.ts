@@ -18,7 +18,6 @@ import type { InjectionProfile } from './inject/inject.js'
 import { profileFor, type CliProfile } from './profiles/index.js'
 import { PTY_TICK_MS } from './ready/readiness.js'
 import { CliSession, IDLE_CHECK_MS } from './session.js'
-import { sleep } from './writer.js'
 
 /** The size a CLI's terminal starts with (until a `resize_pty`). */
 export const PTY_DEFAULT_ROWS = 24
@@ -29,8 +28,6 @@ export const IDLE_THRESHOLD_DEFAULT_SECS = 30
 export const CLI_EXIT_WAIT_AFTER_KILL_MS = 2_000
 /** How long the relay line may take to appear on screen before the delivery fails (`verify_window_secs` overrides it). */
 export const VERIFY_WINDOW_MS = 5_000
-/** At the CLI's exit: longest wait for the screen to parse the last output (for the exit report). */
-export const SCREEN_SETTLE_AT_EXIT_MS = 1_000
 
 export interface PtyWorkerOptions {
   cli: string
@@ -279,19 +276,10 @@ export class PtyWorker {
     this.#exiting = true
     for (const t of this.#timers) clearTimeout(t)
     this.#termination?.cancel()
-    const session = this.#session!
-    session.closeAnswers()
-    const screen = session.screen
     const killed = signal > 0
     this.#log.info({ exitCode, signal }, 'cli exited')
-    await Promise.race([screen.settle(), sleep(SCREEN_SETTLE_AT_EXIT_MS)])
-    session.writer.close()
-    session.deliveries.close(this.#shuttingDown ? 'worker shut down before the delivery completed' : 'cli exited before the delivery completed')
-    session.stream.flush(true)
-    if (!this.#shuttingDown) {
-      const lastOutput = screen.tailText(LAST_OUTPUT_CHARS)
-      this.send('agent_exit', { reason: 'child_exited', ...(lastOutput ? { last_output: lastOutput } : {}) })
-    }
+    const lastOutput = await this.#session!.close(this.#shuttingDown ? 'worker shut down before the delivery completed' : 'cli exited before the delivery completed')
+    if (!this.#shuttingDown) this.send('agent_exit', { reason: 'child_exited', ...(lastOutput ? { last_output: lastOutput } : {}) })
     this.send('worker_exited', { code: killed ? null : exitCode, signal: killed ? String(signal) : null })
     // The CLI's children (same process group) must not outlive it.
     signalGroup(this.#pty!.pid, 'SIGKILL')
