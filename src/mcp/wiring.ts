@@ -8,7 +8,8 @@
  * `broker mcp` also reads them from its ancestors' environment when a CLI neither expands the
  * reference nor passes its environment on (src/mcp/identity.ts).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { writeFileAtomicSync } from '../protocol/atomic-file.js'
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { McpWiringKind } from '../catalog/clis.js'
@@ -144,9 +145,9 @@ export function applyWiringFile(cwd: string, file: WiringFile): string {
   }
   node[file.key.at(-1)!] = file.set
   mkdirSync(dirname(path), { recursive: true })
-  const tmp = `${path}.tmp-${process.pid}`
-  writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`)
-  renameSync(tmp, path)
+  // A file the user already has keeps its mode; a new one is readable like any project config.
+  const mode = existsSync(path) ? statSync(path).mode & 0o777 : 0o644
+  writeFileAtomicSync(path, `${JSON.stringify(doc, null, 2)}\n`, mode)
   return path
 }
 

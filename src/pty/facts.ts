@@ -5,9 +5,10 @@
  * of this one or of the supervisor) knows the text may be on the agent's screen and must not be
  * typed again.
  */
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, writeSync, renameSync } from 'node:fs'
+import { writeAllSync, writeFileAtomicSync } from '../protocol/atomic-file.js'
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync } from 'node:fs'
 import { factLine, parseFacts, type Fact } from '../catalog/facts.js'
-import { openAppendNoFollow, openWriteNoFollow, readFileNoFollow } from '../protocol/safe-open.js'
+import { openAppendNoFollow, readFileNoFollow } from '../protocol/safe-open.js'
 import { agentNameSchema, nameProblem } from '../protocol/names.js'
 import { basename } from 'node:path'
 
@@ -42,9 +43,8 @@ export class FactsStore {
   record(id: string, fact: Fact, durable: boolean): void {
     const buf = Buffer.from(factLine(id, fact))
     const size = fstatSync(this.#fd).size
-    let off = 0
     try {
-      while (off < buf.length) off += writeSync(this.#fd, buf, off, buf.length - off)
+      writeAllSync(this.#fd, buf)
       if (durable) fdatasyncSync(this.#fd)
     } catch (err) {
       try {
@@ -81,11 +81,6 @@ export class FactsStore {
     const keep = [...this.#facts].slice(-FACTS_KEEP_ENTRIES)
     this.#facts.clear()
     for (const [id, fact] of keep) this.#facts.set(id, fact)
-    const tmp = `${this.#path}.tmp`
-    const fd = openWriteNoFollow(tmp)
-    writeSync(fd, keep.map(([id, fact]) => factLine(id, fact)).join(''))
-    fdatasyncSync(fd)
-    closeSync(fd)
-    renameSync(tmp, this.#path)
+    writeFileAtomicSync(this.#path, keep.map(([id, fact]) => factLine(id, fact)).join(''))
   }
 }

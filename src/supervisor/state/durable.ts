@@ -8,13 +8,15 @@
  * Errors of a full or failing disk (ENOSPC, EDQUOT, EIO, EROFS, EFBIG) come out as
  * `StorageUnavailableError`, which the API answers with 507 `storage_unavailable`.
  */
-import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { fdatasyncSync, ftruncateSync, writeSync } from 'node:fs'
 import { open, rename, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { basename, dirname } from 'node:path'
 import { TEMP_CREATE_FLAGS } from '../../protocol/safe-open.js'
+import { shortWriteError, syncDir, tempPathFor, writeAllSync, writeFileAtomicSync } from '../../protocol/atomic-file.js'
 
-const STORAGE_ERROR_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG'])
+export { syncDir }
+
+const STORAGE_ERROR_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG', 'short_write'])
 
 /** The state dir cannot take a write: full, over quota, read-only or failing. */
 export class StorageUnavailableError extends Error {
@@ -94,50 +96,20 @@ export class TornAppendError extends StorageUnavailableError {
 
 /** Writes all of `buf` to `fd`, continuing short writes; throws (StorageUnavailableError for a full disk) otherwise. */
 export function writeAll(fd: number, buf: Buffer, path: string): void {
-  let off = 0
   try {
-    while (off < buf.length) {
-      const n = writeSync(fd, buf, off, buf.length - off)
-      if (n <= 0) throw new StorageUnavailableError(path, 'short_write', `wrote ${off} of ${buf.length} bytes`)
-      off += n
-    }
+    writeAllSync(fd, buf)
   } catch (err) {
     throw asStorageError(path, err)
   }
 }
 
-function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`)
-}
-
-/** Writes the whole file atomically (temp + fsync + rename + dir fsync); the temp file never stays behind. */
+/** Writes the whole file atomically (protocol/atomic-file.ts); a full or failing disk comes out as StorageUnavailableError. */
 export function writeAtomic(path: string, data: string | Buffer, mode = 0o600): void {
-  const buf = typeof data === 'string' ? Buffer.from(data) : data
-  const tmp = tempPathFor(path)
-  let fd: number | undefined
   try {
-    fd = openSync(tmp, TEMP_CREATE_FLAGS, mode)
-    writeAll(fd, buf, path)
-    fsyncSync(fd)
-    closeSync(fd)
-    fd = undefined
-    renameSync(tmp, path)
+    writeFileAtomicSync(path, data, mode)
   } catch (err) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd)
-      } catch {
-        // closing a file we failed to write
-      }
-    }
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // never created, or renamed already
-    }
     throw asStorageError(path, err)
   }
-  syncDir(dirname(path))
 }
 
 /** `writeAtomic` off the event loop. */
@@ -151,7 +123,7 @@ export async function writeAtomicAsync(path: string, data: string | Buffer, mode
       let off = 0
       while (off < buf.length) {
         const { bytesWritten } = await fh.write(buf, off, buf.length - off)
-        if (bytesWritten <= 0) throw new StorageUnavailableError(path, 'short_write', `wrote ${off} of ${buf.length} bytes`)
+        if (bytesWritten <= 0) throw shortWriteError(off, buf.length)
         off += bytesWritten
       }
       await fh.sync()
@@ -173,17 +145,5 @@ export async function writeAtomicAsync(path: string, data: string | Buffer, mode
     }
   } catch {
     // some filesystems refuse fsync on directories; the rename is still atomic
-  }
-}
-
-export function syncDir(dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // some filesystems refuse fsync on directories; the rename is still atomic
-  } finally {
-    if (fd !== undefined) closeSync(fd)
   }
 }
