@@ -86,11 +86,10 @@ async function setModel(ctx: RouteContext): Promise<void> {
   const body = validate(modelSchema, { model: b.model, timeout_ms: 'timeout_ms' in b ? b.timeout_ms : b.timeoutMs }, 'A')
   const model = body.model.trim()
   const entry = requireAgentA(ctx)
-  if (!entry.handle.send('set_model', { model })) {
+  if (!ctx.rt.lifecycle.setModel(entry.handle.name, model)) {
     throw new ApiError(503, 'worker_disappeared', `worker '${entry.handle.name}' is not running`, 'A', { name: entry.handle.name })
   }
-  entry.handle.spec.model = model
-  await ctx.rt.saveState()
+  await ctx.rt.stateWritten()
   sendJson(ctx.res, 200, { name: entry.handle.name, model, success: true })
 }
 

@@ -291,6 +291,18 @@ export class AgentLifecycle {
     this.#p.saveState()
   }
 
+  /**
+   * Switches a live agent's model (`set_model` to its child); the spec, and so the state record and
+   * a respawn, carry the new model. False when the child is not there to take it.
+   */
+  setModel(name: string, model: string): boolean {
+    const entry = this.#p.agents.get(name)
+    if (!entry || !entry.handle.send('set_model', { model })) return false
+    entry.handle.spec.model = model
+    this.#p.saveState()
+    return true
+  }
+
   /** The (validated) spawn request a live agent was started with. */
   requestOf(name: string): SpawnRequest | undefined {
     return this.#sup.get(name)?.req
