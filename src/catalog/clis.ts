@@ -37,6 +37,13 @@ export interface CliFacts extends SpawnFacts {
   readonly bypass: BypassFlags
   /** True when `broker headless` has a provider of this name (src/headless/providers/). */
   readonly headless: boolean
+  /**
+   * Environment the CLI is started with unless the agent's own environment names the variable
+   * (a user who set it decides). gemini: `GEMINI_CLI_TRUST_WORKSPACE=true` trusts the spawn folder
+   * up front — answering its trust dialog instead makes gemini 0.61 restart itself without its
+   * bypass flag and the relay MCP server (docs/clis.md).
+   */
+  readonly startEnv: Readonly<Record<string, string>>
 }
 
 /** The bypass flags to add to `args` (none when the arguments already choose a permission mode). */
@@ -47,9 +54,14 @@ export function bypassArgsFor(bypass: BypassFlags, args: readonly string[]): str
   return given ? [] : [...flags]
 }
 
-function cli(facts: Omit<CliFacts, 'bypassArgs' | 'headless'> & { headless?: boolean }): CliFacts {
+function cli(facts: Omit<CliFacts, 'bypassArgs' | 'headless' | 'startEnv'> & { headless?: boolean; startEnv?: Record<string, string> }): CliFacts {
   const bypass = facts.bypass
-  return Object.freeze({ ...facts, headless: facts.headless ?? false, bypassArgs: (args: readonly string[]) => bypassArgsFor(bypass, args) })
+  return Object.freeze({
+    ...facts,
+    headless: facts.headless ?? false,
+    startEnv: Object.freeze({ ...facts.startEnv }),
+    bypassArgs: (args: readonly string[]) => bypassArgsFor(bypass, args)
+  })
 }
 
 const NO_BYPASS: BypassFlags = Object.freeze({ flags: [] })
@@ -68,7 +80,13 @@ export const CLI_CATALOG: Readonly<Record<CliName, CliFacts>> = Object.freeze({
     bypass: { flags: ['--dangerously-bypass-approvals-and-sandbox'], givenBy: [/dangerously-bypass/, /full-auto/] },
     mcp: 'codex'
   }),
-  gemini: cli({ name: 'gemini', commands: ['gemini'], bypass: { flags: ['--yolo'], givenBy: ['--yolo', '-y'] }, mcp: 'gemini' }),
+  gemini: cli({
+    name: 'gemini',
+    commands: ['gemini'],
+    bypass: { flags: ['--yolo'], givenBy: ['--yolo', '-y'] },
+    mcp: 'gemini',
+    startEnv: { GEMINI_CLI_TRUST_WORKSPACE: 'true' }
+  }),
   opencode: cli({ name: 'opencode', commands: ['opencode'], bypass: NO_BYPASS, mcp: 'opencode', headless: true }),
   droid: cli({ name: 'droid', commands: ['droid'], bypass: NO_BYPASS, mcp: 'droid' }),
   // Cursor's agent CLI; `cursor` is taken to mean it.

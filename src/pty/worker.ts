@@ -121,7 +121,7 @@ export class PtyWorker {
     try {
       const runAs = this.#opts.runAs // node-pty sets uid/gid but keeps our groups: drop them first (we are root here)
       if (runAs) process.setgroups?.([runAs.gid])
-      p = pty.spawn(file, args, { name: 'xterm-256color', rows, cols, cwd: process.cwd(), env: cliEnv(), encoding: null, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) })
+      p = pty.spawn(file, args, { name: 'xterm-256color', rows, cols, cwd: process.cwd(), env: cliEnv(process.env, process.cwd(), this.#profile.facts.startEnv), encoding: null, ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) })
     } catch (err) {
       return this.#spawnFailed(`cli '${cli}' could not be started: ${(err as Error).message}`)
     }

@@ -2,7 +2,7 @@
  * The per-CLI checks of `npm run test:clis` (run.ts), through the broker's API and /ws events,
  * with what the fake model received as the other witness. Not a test file.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ECHO_CLI, type BrokerEventJson, type EventLog, type TestBroker } from '../e2e/harness.js'
@@ -35,16 +35,6 @@ const RELEASE_SETTLE_MS = 1_500
 const DM_RESULT = /delivery_id|del_[0-9a-f]{8}/
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
-
-/** A directory holding an executable named like the CLI (so the broker picks its profile) that sets `env` and runs `bin`. */
-function wrapper(cli: string, bin: string, env: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), `clis-${cli}-bin-`))
-  const path = join(dir, cli)
-  const exports = Object.entries(env).map(([k, v]) => `export ${k}='${v.replace(/'/g, "'\\''")}'`)
-  writeFileSync(path, ['#!/bin/sh', ...exports, `exec '${bin}' "$@"`, ''].join('\n'))
-  chmodSync(path, 0o755)
-  return path
-}
 
 /** Pids of processes whose environment names agent `name` (the CLI, its MCP servers, their children). */
 export function agentPids(name: string): number[] {
@@ -133,8 +123,9 @@ export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckR
   const root = mkdtempSync(join(tmpdir(), `clis-${tag}-`))
   const cwd = join(root, 'project')
   mkdirSync(cwd)
+  // What the user configured reaches the agent through the spawn's `env` (docs/api.md); the
+  // executable's basename picks the profile.
   const env = configure(pin.name, join(root, 'home'), ctx.models.url, false)
-  const cli = wrapper(pin.name, bin, env)
   const agent = `${tag}-a`
   const peer = `${tag}-peer`
   const step = async (check: string, fn: () => Promise<CheckResult>): Promise<void> => {
@@ -153,7 +144,7 @@ export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckR
   const spawnedAtMs = Date.now()
   await step('ready from the prompt', async () => {
     const t0 = Date.now()
-    await ctx.broker.spawnAgent(agent, cli, { cwd })
+    await ctx.broker.spawnAgent(agent, bin, { cwd, env })
     const e = await ctx.events
       .waitFor((x) => (x.kind === 'worker_ready' || x.kind === 'agent_exited' || x.kind === 'agent_permanently_dead') && x.name === agent, READY_WAIT_MS, 'ready')
       .catch(() => null)
@@ -239,11 +230,10 @@ export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckR
 
   await step('login wall → blocked', async () => {
     const wallEnv = configure(pin.name, join(root, 'wall-home'), ctx.models.url, true)
-    const wallCli = wrapper(pin.name, bin, wallEnv)
     const wall = `${tag}-wall`
     const wallCwd = join(root, 'wall-project')
     mkdirSync(wallCwd)
-    await ctx.broker.spawnAgent(wall, wallCli, { cwd: wallCwd, restart_policy: { enabled: false } })
+    await ctx.broker.spawnAgent(wall, bin, { cwd: wallCwd, env: wallEnv, restart_policy: { enabled: false } })
     const e = await ctx.events
       .waitFor((x) => (x.kind === 'agent_blocked' || x.kind === 'worker_ready' || x.kind === 'agent_exited') && x.name === wall, WALL_WAIT_MS, 'blocked')
       .catch(() => null)

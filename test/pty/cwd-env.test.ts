@@ -5,6 +5,7 @@ import { mkdtempSync, realpathSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cliEnv } from '../../src/pty/cli-process.js'
+import { profileFor } from '../../src/pty/profiles/index.js'
 import { WorkerProcess } from './harness.js'
 
 test('cliEnv sets PWD to the folder the CLI starts in, over an inherited one', () => {
@@ -21,4 +22,15 @@ test('a PTY child started in its spawn folder sees PWD = that folder, not the pa
   } finally {
     await w.stop()
   }
+})
+
+test("cliEnv adds the CLI's start environment where the inherited one does not name the variable", () => {
+  const start = { GEMINI_CLI_TRUST_WORKSPACE: 'true' }
+  assert.equal(cliEnv({ PATH: '/bin' }, '/w', start).GEMINI_CLI_TRUST_WORKSPACE, 'true')
+  assert.equal(cliEnv({ PATH: '/bin', GEMINI_CLI_TRUST_WORKSPACE: 'false' }, '/w', start).GEMINI_CLI_TRUST_WORKSPACE, 'false', 'the user decides')
+})
+
+test('gemini is started trusting its spawn folder (its trust dialog restarts it without flags and MCP server)', () => {
+  assert.deepEqual({ ...profileFor('gemini').facts.startEnv }, { GEMINI_CLI_TRUST_WORKSPACE: 'true' })
+  assert.deepEqual({ ...profileFor('claude').facts.startEnv }, {})
 })

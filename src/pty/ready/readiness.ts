@@ -168,20 +168,25 @@ export function dialogText(rows: readonly string[]): string {
 }
 
 /**
- * Why a screen must not be called ready when the startup timeout passes: a blank screen, or a
- * known dialog still up. null: the timeout may report `ready` (reason `timeout`).
+ * Why a screen must not be called ready when the startup timeout passes: a blank screen, a known
+ * dialog still up, or no prompt drawn (a splash or a half-drawn screen of a CLI starting slowly
+ * under load: keys typed into it are lost). null: the prompt is there but output never went quiet
+ * (a spinner), and the timeout may report `ready` (reason `timeout`).
  */
-export function timeoutBlocker(s: Pick<ScreenReadiness, 'dialog'>, rows: readonly string[]): string | null {
+export function timeoutBlocker(s: Pick<ScreenReadiness, 'dialog' | 'ready'>, rows: readonly string[], cursorRow: string): string | null {
   if (blankScreen(rows)) return 'not ready: the CLI drew nothing before the startup timeout (blank screen)'
   const dialog = s.dialog?.(rows) ?? null
   if (dialog !== null) return `not ready: a dialog is still on screen at the startup timeout: ${dialog}`
+  if (!s.ready(rows, cursorRow)) return `not ready: no prompt on screen at the startup timeout: ${dialogText(rows)}`
   return null
 }
 
 /**
  * A per-CLI rule: `->pty:ready` at once; the CLI's own ready screen (`prompt`) once output has
- * been quiet for `quietMs` and fully parsed; else the startup timeout. No "settled"/"silent"
- * fallback: a known CLI that shows a dialog or a splash is not ready because it went quiet.
+ * been quiet for `quietMs` and fully parsed; else the startup timeout, and only with the prompt
+ * on screen. No "settled"/"silent" fallback: a known CLI that shows a dialog or a splash is not
+ * ready because it went quiet, nor because time passed (it is reported blocked meanwhile, and
+ * becomes ready when its prompt shows up).
  */
 export function screenReadinessRule(s: ScreenReadiness): ReadinessRule {
   const timeoutMs = s.timeoutMs ?? STARTUP_READY_TIMEOUT_MS
@@ -195,7 +200,7 @@ export function screenReadinessRule(s: ScreenReadiness): ReadinessRule {
       if (v.startupOutput().includes(READY_MARKER)) return 'marker'
       const rows = viewRows(v)
       if (quiet(v, rows) && s.dialog?.(rows) == null && s.ready(rows, v.cursorRowText())) return 'prompt'
-      if (timedOut(v) && v.screenCurrent && timeoutBlocker(s, rows) === null) return 'timeout'
+      if (timedOut(v) && v.screenCurrent && timeoutBlocker(s, rows, v.cursorRowText()) === null) return 'timeout'
       return null
     },
     blocked(v: ReadinessView) {
@@ -203,7 +208,7 @@ export function screenReadinessRule(s: ScreenReadiness): ReadinessRule {
       const rows = viewRows(v)
       const wall = s.blocked?.(rows) ?? null
       if (wall !== null) return wall
-      return timedOut(v) ? timeoutBlocker(s, rows) : null
+      return timedOut(v) ? timeoutBlocker(s, rows, v.cursorRowText()) : null
     }
   }
 }

@@ -111,6 +111,17 @@ describe('claude (recorded 2.1.332)', () => {
     assert.equal(rule.evaluate(view), null)
     assert.match(rule.blocked!(view)!, /blank screen/)
   })
+
+  test('the startup timeout never reports ready without the prompt (a half-drawn screen): blocked, then ready from the prompt', async () => {
+    const rule = profileFor('opencode').readiness
+    const splash = { label: 'splash', rows: ['', '   opencode', '', '   loading…', ...new Array(26).fill('')], cursorRow: '' }
+    const late = settledView(splash, 1_000, 30_000)
+    assert.equal(rule.evaluate(late), null)
+    assert.match(rule.blocked!(late)!, /^not ready: no prompt on screen at the startup timeout: opencode \/ loading…$/)
+    const prompt = settledView(await screenAt('opencode-session', 'ready'), 1_000, 40_000)
+    assert.equal(rule.blocked!(prompt), null)
+    assert.equal(rule.evaluate(prompt), 'prompt')
+  })
 })
 
 describe('codex (recorded 0.169.0)', () => {
