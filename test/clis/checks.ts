@@ -98,7 +98,8 @@ export class CliRun {
 
   async screen(name: string): Promise<string> {
     const res = await this.#ctx.broker.api('GET', `/api/spawned/${name}/snapshot?format=plain`)
-    return typeof res.body?.screen === 'string' ? res.body.screen : res.text
+    if (typeof res.body?.screen !== 'string') return res.text
+    return `(cursor at row ${res.body.cursor?.[0]}, column ${res.body.cursor?.[1]})\n${res.body.screen.split('\n').map((r: string, i: number) => `${String(i).padStart(2)}|${r}`).join('\n')}`
   }
 
   /** Sends `text` (which contains `marker`) and reports verified + received once. */

@@ -15,15 +15,12 @@ const ev = broker.events()
 await ev.opened
 const root = mkdtempSync(join(tmpdir(), 'explore-'))
 const env = configure(pin.name, join(root, 'home'), models.url, process.env.WALL === '1')
-const { writeFileSync, chmodSync } = await import('node:fs')
-const dir = join(root, 'bin'); mkdirSync(dir); const cli = join(dir, pin.name)
-writeFileSync(cli, `#!/bin/sh\n${Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n')}\nexec ${join(cache, pin.bin)} "$@"\n`); chmodSync(cli, 0o755)
 mkdirSync(join(root, 'p'))
 const t0 = Date.now()
-await broker.spawnAgent('x', cli, { cwd: join(root, 'p') })
+await broker.spawnAgent('x', join(cache, pin.bin), { cwd: join(root, 'p'), env, ...(process.env.HEADLESS === '1' ? { runtime: 'headless' } : {}) })
 const snap = async (label: string) => {
   const r = await broker.api('GET', '/api/spawned/x/snapshot?format=plain')
-  console.log(`----- ${label} @${Date.now() - t0}ms\n${r.body?.screen ?? r.text}`)
+  console.log(`----- ${label} @${Date.now() - t0}ms cursor ${JSON.stringify(r.body?.cursor)}\n${r.body?.screen ?? r.text}`)
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 for (const s of steps) {
@@ -31,8 +28,10 @@ for (const s of steps) {
   else if (s.startsWith('snap:')) await snap(s.slice(5))
   else if (s === 'ready') { await ev.waitKind('worker_ready', 'x', 90_000).catch(() => null); console.log(`ready @${Date.now() - t0}`) }
   else if (s.startsWith('send:')) { const r = await broker.api('POST', '/api/send', { to: 'x', text: s.slice(5).replace(/\\n/g, '\n'), from: 'boss' }); console.log('sent', r.body?.deliveries?.[0]?.delivery_id) }
-  else if (s.startsWith('input:')) await broker.api('POST', '/api/spawned/x/input', { data: s.slice(6).replace(/\\r/g, '\r') })
+  else if (s.startsWith('input:')) console.log('input', (await broker.api('POST', '/api/input/x', { data: s.slice(6).replace(/\\r/g, '\r').replace(/\\n/g, '\n').replace(/\\e/g, '\x1b') })).status)
 }
+const log = (await import('node:fs')).readFileSync(join(broker.stateDir, 'logs/x.log'), 'utf8')
+console.log(log.split('\n').filter((l) => /Enter|deliver/.test(l)).map((l) => l.slice(0, 300)).join('\n'))
 console.log(ev.all.filter((e) => /delivery_(injected|verified|failed)|auto_answered|blocked|worker_ready/.test(e.kind)).map((e) => `${e.kind} ${e.reason ?? e.rule ?? ''}`).join('\n'))
 console.log(models.recorded.map((r) => `${r.api} agent=${r.agentTurn} tr=${r.toolResult} ${r.userText.slice(-80).replace(/\n/g, ' ')}`).join('\n'))
 ev.close(); await broker.stop(); await models.stop(); process.exit(0)

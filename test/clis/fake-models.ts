@@ -289,6 +289,32 @@ function chatReply(body: any, reply: Reply, res: ServerResponse): void {
   res.end()
 }
 
+/**
+ * A value that fits a JSON schema: the first enum value, else a placeholder of the type. gemini
+ * 0.61 asks for JSON before and after a turn (its model router's `model_choice`, its
+ * `next_speaker` check); both schemas list the answer that lets the turn go on as the user
+ * intended first (`flash`, `user`).
+ */
+function fitSchema(schema: any): unknown {
+  if (Array.isArray(schema?.enum) && schema.enum.length > 0) return schema.enum[0]
+  switch (String(schema?.type ?? '').toLowerCase()) {
+    case 'object': {
+      const out: Record<string, unknown> = {}
+      for (const [k, v] of Object.entries(schema.properties ?? {})) out[k] = fitSchema(v)
+      return out
+    }
+    case 'array':
+      return []
+    case 'boolean':
+      return false
+    case 'number':
+    case 'integer':
+      return 0
+    default:
+      return 'fake'
+  }
+}
+
 // ---- the server ----------------------------------------------------------------------------
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -372,7 +398,8 @@ export class FakeModels {
     if (process.env.FAKE_MODELS_DUMP) (await import('node:fs')).appendFileSync(process.env.FAKE_MODELS_DUMP, `${api} ${raw}\n`)
     // Tools a CLI defers (claude lists MCP tools by name for a tool search) count as offered too.
     const agentTurn = turn.tools.length > 0
-    const reply = agentTurn ? decide(turn) : ({ kind: 'text', text: 'ok' } as Reply)
+    const schema = body.generationConfig?.responseJsonSchema ?? body.generationConfig?.responseSchema
+    const reply: Reply = agentTurn ? decide(turn) : { kind: 'text', text: schema ? JSON.stringify(fitSchema(schema)) : 'ok' }
     const offered = JSON.stringify([body.tools, body.system, body.instructions, body.systemInstruction, (body.messages ?? []).filter((m: any) => m?.role === 'system')])
     for (const m of offered.matchAll(/[\w.]*message[_.]dm[_.]send/g)) if (!turn.tools.includes(m[0])) turn.tools.push(m[0])
     this.recorded.push({ api, path, agentTurn, userText: turn.userText, toolResult: turn.toolResult, resultText: turn.resultText ?? '', tools: turn.tools, atMs: Date.now() })

@@ -8,7 +8,8 @@
  * ($RELAY_CLIS_CACHE, else $XDG_CACHE_HOME/relay-broker/clis, else ~/.cache/relay-broker/clis),
  * starts one broker, and per CLI checks (checks.ts): ready from the prompt, a DM verified and
  * received once by the model, busy hold, an MCP tool call → verified DM to another agent, a
- * 3-line and a 3000-character message, the login wall → blocked, release leaves nothing.
+ * 3-line and a 3000-character message, the login wall → blocked, release leaves nothing; the
+ * same through the headless provider for the CLIs that have one (headless.ts).
  * Prints a table per CLI and version; exits 1 when a check of a CLI named in --require failed.
  */
 import { execFileSync } from 'node:child_process'
@@ -19,6 +20,8 @@ import { TestBroker } from '../e2e/harness.js'
 import { FakeModels } from './fake-models.js'
 import { PINS, type CliPin } from './setups.js'
 import { runCli, type CheckResult } from './checks.js'
+import { runHeadless } from './headless.js'
+import { CLI_CATALOG } from '../../src/catalog/clis.js'
 
 const LEASE_RENEW_MS = 30_000
 
@@ -68,6 +71,8 @@ try {
     const bin = join(cache, 'node_modules', '.bin', pin.bin)
     process.stderr.write(`\n== ${pin.name} ${installedVersion(pin)}\n`)
     const results = await runCli(pin, bin, { broker, events, models })
+    // The CLIs with a headless provider are checked that way too (docs/clis.md).
+    if (CLI_CATALOG[pin.name].headless) results.push(...(await runHeadless(pin, bin, { broker, events, models })))
     json[pin.name] = results
     const t = table(pin, results)
     out.push(t)

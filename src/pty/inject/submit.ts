@@ -56,8 +56,10 @@ const PLACEHOLDERS: readonly [RegExp, PlaceholderKind][] = [
   [/\[Pasted text #\d+ \+(\d+) lines?\]/gi, 'extra_lines'],
   // codex: `[Pasted Content 3836 chars]`
   [/\[Pasted Content (\d+) chars?\]/gi, 'chars'],
-  // gemini: `[Pasted Text: 11 lines]`
-  [/\[Pasted Text: (\d+) lines?\]/gi, 'lines'],
+  // gemini 0.61: `[Pasted Text: 11 lines]` over 5 lines, else `[Pasted Text: 3003 chars]` over 500
+  // characters; ` #2` when an equal placeholder is already in the input box
+  [/\[Pasted Text: (\d+) lines?(?: #\d+)?\]/gi, 'lines'],
+  [/\[Pasted Text: (\d+) chars?(?: #\d+)?\]/gi, 'chars'],
   // opencode and others: `[Pasted ~11 lines]`, `[Pasted 11 lines]`, `[pasted 3000 characters]`
   [/\[Pasted ~?(\d+) lines?\]/gi, 'lines'],
   [/\[Pasted ~?(\d+) char(?:acter)?s?\]/gi, 'chars']
