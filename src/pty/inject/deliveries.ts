@@ -152,7 +152,7 @@ export class Deliveries {
     if (screenChanged && seenOnScreen(a, this.#o.screen)) return this.#verified(a)
     enterAgainIfNotSubmitted(a, nowMs, this.#o)
     if (nowMs < a.deadlineMs) return
-    const verdict = windowVerdict(a, nowMs, this.#o.screen)
+    const verdict = windowVerdict(a, nowMs, this.#o.screen, this.#o.profileBusy())
     if (verdict.kind === 'verified') return this.#verified(a)
     if (verdict.kind === 'failed') this.#fail(a, 'injected', verdict.reason)
   }

@@ -94,10 +94,12 @@ export type WindowVerdict = { kind: 'verified' } | { kind: 'wait' } | { kind: 'f
 /**
  * The verdict once `nowMs` is past the delivery's window: verified if the screen shows it;
  * wait while output is still parsed, while the program is still drawing the text (a slow
- * reader), or while the text sits in the CLI's input row (the window is extended, bounded);
- * else failed, saying which of these it was.
+ * reader), while the text sits in the CLI's input row, or while the CLI shows itself busy with a
+ * turn (gemini 0.61 draws the submitted message only once its model router answered: seconds
+ * under load) — the window is extended, bounded; else failed, saying which of these it was.
+ * Waiting longer never counts as seeing: `verified` still needs the text on screen.
  */
-export function windowVerdict(a: Active, nowMs: number, screen: Screen): WindowVerdict {
+export function windowVerdict(a: Active, nowMs: number, screen: Screen, busy = false): WindowVerdict {
   if (screen.parsing && nowMs < a.deadlineMs + VERIFY_PARSE_GRACE_MS) return { kind: 'wait' }
   if (seenOnScreen(a, screen)) return { kind: 'verified' }
   // The program drew the start of the text and not yet its end: it is still reading (slowly).
@@ -106,7 +108,7 @@ export function windowVerdict(a: Active, nowMs: number, screen: Screen): WindowV
   // The CLI visibly took the text (it still sits in its input row) but is slow to submit it:
   // keep looking, bounded, rather than fail a message the CLI has.
   const pending = stillInInput(screen.cursorRowText(), a.typedText)
-  if (pending && nowMs < a.injectedAtMs + a.windowMs * VERIFY_PENDING_EXTEND_FACTOR) {
+  if ((pending || busy) && nowMs < a.injectedAtMs + a.windowMs * VERIFY_PENDING_EXTEND_FACTOR) {
     a.deadlineMs = nowMs + VERIFY_PENDING_STEP_MS
     return { kind: 'wait' }
   }
