@@ -75,8 +75,10 @@ describe('broker pty with the echo fixture', { concurrency: 3 }, () => {
       assert.equal(w.ofType('delivery_verified').length, before + 1)
       assert.equal(w.ofType('delivery_queued').length, 2, 'the in-flight duplicate got delivery_queued re-sent')
       assert.equal(w.ofType('delivery_injected').length, 1, 'injected once')
-      await new Promise((r) => setTimeout(r, 300))
-      assert.equal(readJsonLines(log).filter((l) => l.line.endsWith('only once')).length, 1, 'the CLI received it once')
+      const readCount = () => readJsonLines(log).filter((l) => l.line.endsWith('only once')).length
+      await waitUntil(() => readCount() >= 1, 10_000, 'the CLI to read the message')
+      await new Promise((r) => setTimeout(r, 300)) // room for a second copy, were one typed
+      assert.equal(readCount(), 1, 'the CLI received it once')
     } finally {
       await w.stop()
     }

@@ -130,7 +130,8 @@ test('a restarted agent keeps its mailbox: a message sent while it is down reach
     const verified = await events.waitFor((e) => (e.kind === 'delivery_verified' || e.kind === 'delivery_failed' || e.kind === 'delivery_dead_lettered') && e.delivery_id === id, 10_000)
     assert.equal(verified.kind, 'delivery_verified')
     assert.ok(events.of('agent_restarted', 'phoenix').length >= 1)
-    assert.ok(readJsonLines(fixtureLog).some((l) => l.agent === 'phoenix' && l.line.includes('sent while down')))
+    // Verified means the line is on the screen, which can come before the program has read it.
+    await waitUntil(() => readJsonLines(fixtureLog).some((l) => l.agent === 'phoenix' && l.line.includes('sent while down')), 10_000, 'the fixture to read the message')
     assert.equal((await broker.api('DELETE', '/api/spawned/phoenix')).status, 200)
     await events.waitKind('agent_released', 'phoenix')
     assert.deepEqual(ptyChildren('phoenix'), [])
