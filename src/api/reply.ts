@@ -1,5 +1,12 @@
-/** Response writers for the API's error families and JSON bodies. */
+/**
+ * Response writers, and the one place an error becomes an HTTP answer (docs/errors.md): routes
+ * throw catalogue errors (src/errors) and `errorAnswer` turns them, a zod validation error, a
+ * worker's refusal or anything else into a status, headers and the JSON body clients parse.
+ */
 import type { ServerResponse } from 'node:http'
+import { ZodError } from 'zod'
+import { BrokerError, isErrorCode, type ErrorCode, type ErrorFamily } from '../errors/index.js'
+import { WorkerRequestError } from '../supervisor/worker/handle.js'
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body)
@@ -12,35 +19,57 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
   res.end()
 }
 
-/** Family A (`{success:false, error}`), with `code` and `message` added for clients that read those. */
-export function sendErrorA(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
-  sendJson(res, status, { success: false, ...extra, error: message, code, message })
+export interface ErrorAnswer {
+  status: number
+  headers: Record<string, string>
+  body: Record<string, unknown>
 }
 
-/** Family B (`{code, message}`). */
-export function sendErrorB(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { code, message })
+/** Worker refusals a client sees under their own code; other `invalid_*` are `invalid_request`, the rest `request_failed`. */
+const WORKER_CODES_PASSED_ON = new Set(['worker_timeout', 'worker_disappeared', 'agent_not_found', 'unsupported_operation', 'unsupported_runtime', 'internal_error'])
+
+/** A worker's refusal of a request (a `worker_error` frame, a timeout, an exit) as a catalogue error. */
+export function fromWorkerError(err: WorkerRequestError): BrokerError {
+  const code = WORKER_CODES_PASSED_ON.has(err.code) && isErrorCode(err.code) ? err.code : err.code.startsWith('invalid_') ? 'invalid_request' : 'request_failed'
+  return new BrokerError(code, err.message, { cause: err })
 }
 
-/** An error thrown by a route handler and rendered in the route's family. */
-export class ApiError extends Error {
-  readonly status: number
-  readonly code: string
-  readonly family: 'A' | 'B'
-  readonly extra: Record<string, unknown>
-  constructor(status: number, code: string, message: string, family: 'A' | 'B' = 'B', extra: Record<string, unknown> = {}) {
-    super(message)
-    this.name = 'ApiError'
-    this.status = status
-    this.code = code
-    this.family = family
-    this.extra = extra
-  }
+/** The first problems of a failed zod validation, for a 400 `invalid_request`. */
+export function zodProblems(error: ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ')
+}
 
-  send(res: ServerResponse): void {
-    const retryAfter = this.extra.retry_after_secs
-    if (typeof retryAfter === 'number' && !res.headersSent) res.setHeader('retry-after', String(retryAfter))
-    if (this.family === 'A') sendErrorA(res, this.status, this.code, this.message, this.extra)
-    else sendErrorB(res, this.status, this.code, this.message)
+function bodyOf(err: BrokerError): Record<string, unknown> {
+  if (err.family === 'A') return { success: false, ...err.details, error: err.message, code: err.code, message: err.message }
+  return { code: err.code, message: err.message }
+}
+
+/**
+ * What the API answers for `err`. Catalogue errors: their status and, by the family the route
+ * chose, `{code, message}` (B) or `{success: false, ...details, error, code, message}` (A), with
+ * `retry-after` when they say when to retry. Anything else is a 500 `internal_error` that names
+ * the message only (never a stack).
+ */
+export function errorAnswer(err: unknown): ErrorAnswer {
+  const e = err instanceof WorkerRequestError ? fromWorkerError(err) : err instanceof ZodError ? new BrokerError('invalid_request', zodProblems(err)) : err
+  if (e instanceof BrokerError) {
+    const headers: Record<string, string> = e.retryAfterMs !== undefined ? { 'retry-after': String(Math.ceil(e.retryAfterMs / 1000)) } : {}
+    return { status: e.status, headers, body: bodyOf(e) }
   }
+  const message = e instanceof Error && typeof e.message === 'string' ? e.message : 'internal error'
+  return { status: 500, headers: {}, body: { code: 'internal_error', message } }
+}
+
+export function sendError(res: ServerResponse, err: unknown): ErrorAnswer {
+  const answer = errorAnswer(err)
+  sendJson(res, answer.status, answer.body, answer.headers)
+  return answer
+}
+
+/** A catalogue error answered in `family` (the route's body shape). */
+export function apiError(code: ErrorCode, message: string, family: ErrorFamily = 'B', details: Record<string, unknown> = {}): BrokerError {
+  return new BrokerError(code, message, { family, details })
 }

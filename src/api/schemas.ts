@@ -3,10 +3,10 @@ import { z } from 'zod'
 import type { SpawnRequest } from '../supervisor/agents/spawn-spec.js'
 import type { SendRequest } from '../supervisor/delivery/engine.js'
 import { agentNameSchema, channelSchema, senderSchema, targetSchema, threadIdSchema } from '../protocol/names.js'
-import { alias, ApiErrorFor, checkName, validate } from './validate.js'
+import { alias, checkName, missingField, validate } from './validate.js'
 import { AgentEnvError, validateAgentEnv } from '../supervisor/agents/env.js'
 import { compileResultSchema, ResultSchemaError } from '../supervisor/agents/result-schema.js'
-import { ApiError } from './reply.js'
+import { apiError } from './reply.js'
 
 const optString = z.string().nullable().optional()
 
@@ -44,10 +44,10 @@ const spawnSchema = z.object({
 
 export function parseSpawn(body: unknown): SpawnRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw ApiErrorFor.missing('A', 'Missing required field: name')
+    throw missingField('A', 'Missing required field: name')
   }
   const b = body as Record<string, unknown>
-  if (typeof b.name !== 'string' || b.name === '') throw ApiErrorFor.missing('A', 'Missing required field: name')
+  if (typeof b.name !== 'string' || b.name === '') throw missingField('A', 'Missing required field: name')
   const merged = {
     name: b.name,
     cli: b.cli,
@@ -131,7 +131,7 @@ export function parseSend(body: unknown): SendRequest {
     idempotency_key: alias(b, 'idempotency_key', 'idempotencyKey')
   }
   if (typeof merged.to !== 'string' || merged.to === '' || typeof merged.text !== 'string' || merged.text.trim() === '') {
-    throw ApiErrorFor.missing('A', 'Missing required fields: to, message')
+    throw missingField('A', 'Missing required fields: to, message')
   }
   const v = validate(sendSchema, merged, 'A')
   checkName(targetSchema, v.to, 'to', 'A')
@@ -215,7 +215,7 @@ function envOrThrow(env: Record<string, unknown> | null | undefined, field: stri
   try {
     return validateAgentEnv(env, field)
   } catch (err) {
-    if (err instanceof AgentEnvError) throw new ApiError(400, err.code, err.message, 'A')
+    if (err instanceof AgentEnvError) throw err.inFamily('A')
     throw err
   }
 }
@@ -238,8 +238,7 @@ export function applySpawnFields(body: Record<string, unknown>, req: SpawnReques
   if (env) out.env = env
   if (v.harness) {
     if (v.harness.runtime !== 'pty') {
-      throw new ApiError(
-        400,
+      throw apiError(
         'unsupported_harness',
         `harnessConfig.runtime '${String(v.harness.runtime)}' is not supported: this broker attaches no app-server harness; use runtime 'pty' (command, args, env, cwd) or transport 'headless' with cli claude or opencode`,
         'A'
@@ -261,7 +260,7 @@ export function applySpawnFields(body: Record<string, unknown>, req: SpawnReques
     try {
       compileResultSchema(v.result_schema)
     } catch (err) {
-      if (err instanceof ResultSchemaError) throw new ApiError(400, 'invalid_result_schema', err.message, 'A')
+      if (err instanceof ResultSchemaError) throw err.inFamily('A')
       throw err
     }
     out.result_schema = v.result_schema

@@ -10,8 +10,8 @@ import type { Broker } from '../supervisor/broker.js'
 import { AGENT_ROUTE_PREFIX, authenticateAgent, rejectAgent } from './agent-auth.js'
 import { ApiKeyAuth, UNAUTHORIZED_JSON } from './auth.js'
 import { serveInputStream } from './ws/input-stream.js'
-import { ApiError, sendEmpty, sendErrorB, sendJson } from './reply.js'
-import { StorageUnavailableError } from '../supervisor/state/durable.js'
+import { BrokerError, StorageUnavailableError } from '../errors/index.js'
+import { sendEmpty, sendError } from './reply.js'
 import { buildRouter, sinceParam } from './routes/index.js'
 import { serveEventStream } from './ws/events.js'
 import { observerMay, READ_ONLY_BODY, roleOf, selectProtocol, type Role } from './ui/access.js'
@@ -30,8 +30,6 @@ export interface ApiServer {
 /** What answers while the broker is not ready yet. */
 export const WARMING_UP_BODY = 'Broker is starting, please retry'
 
-/** Retry-After of a 507 storage_unavailable answer. */
-const STORAGE_RETRY_AFTER_SECS = 5
 const INPUT_STREAM_PATH = /^\/api\/input\/([^/]+)\/stream$/
 /** Clients of `/ws` send nothing that is read; a small cap bounds what they can make us buffer. */
 const EVENT_STREAM_MAX_FRAME_BYTES = 64 * 1024
@@ -128,20 +126,12 @@ export function createApiServer(rt: Broker): ApiServer {
           res.destroy()
           return
         }
-        if (err instanceof ApiError) {
-          // Not `connection: close`: Node would destroy the socket while the client is still sending.
-          if (err.status === 413) drainRejectedBody(req)
-          err.send(res)
-          return
-        }
-        if (err instanceof StorageUnavailableError) {
-          // Nothing the answer would promise was kept: the caller may retry once the disk has room.
-          rt.log.warn({ path: url.pathname, file: err.path, cause: err.cause_code }, 'request refused: storage unavailable')
-          sendJson(res, 507, { success: false, code: err.code, message: err.message, error: err.message, cause: err.cause_code }, { 'retry-after': String(STORAGE_RETRY_AFTER_SECS) })
-          return
-        }
-        rt.log.error({ err, path: url.pathname }, 'request failed')
-        sendErrorB(res, 500, 'internal_error', (err as Error).message ?? 'internal error')
+        // Not `connection: close` on a 413: Node would destroy the socket while the client is still sending.
+        if (err instanceof BrokerError && err.status === 413) drainRejectedBody(req)
+        // A 507: nothing the answer would promise was kept; the caller may retry once the disk has room.
+        if (err instanceof StorageUnavailableError) rt.log.warn({ path: url.pathname, file: err.path, cause: err.cause_code }, 'request refused: storage unavailable')
+        else if (!(err instanceof BrokerError)) rt.log.error({ err, path: url.pathname }, 'request failed')
+        sendError(res, err)
       })
   }
 

@@ -2,7 +2,8 @@
 import type { IncomingMessage } from 'node:http'
 import type { z } from 'zod'
 import { nameProblem } from '../protocol/names.js'
-import { ApiError } from './reply.js'
+import type { BrokerError, ErrorFamily } from '../errors/index.js'
+import { apiError, zodProblems } from './reply.js'
 
 /** Largest HTTP request body; larger bodies get 413. */
 export const API_BODY_MAX_BYTES = 2 * 1024 * 1024
@@ -39,7 +40,7 @@ export function readBody(req: IncomingMessage, limit = API_BODY_MAX_BYTES): Prom
     const declared = Number(req.headers['content-length'] ?? NaN)
     if (Number.isFinite(declared) && declared > limit) {
       req.resume()
-      reject(new ApiError(413, 'payload_too_large', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`))
+      reject(apiError('payload_too_large', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`))
       return
     }
     const chunks: Buffer[] = []
@@ -50,7 +51,7 @@ export function readBody(req: IncomingMessage, limit = API_BODY_MAX_BYTES): Prom
       size += chunk.length
       if (size > limit) {
         over = true
-        reject(new ApiError(413, 'payload_too_large', `request body exceeds the limit of ${limit} bytes`))
+        reject(apiError('payload_too_large', `request body exceeds the limit of ${limit} bytes`))
         return
       }
       chunks.push(chunk)
@@ -63,25 +64,21 @@ export function readBody(req: IncomingMessage, limit = API_BODY_MAX_BYTES): Prom
 }
 
 /** Parses a JSON body; an empty body is `undefined`. */
-export async function readJson(req: IncomingMessage, family: 'A' | 'B'): Promise<unknown> {
+export async function readJson(req: IncomingMessage, family: ErrorFamily): Promise<unknown> {
   const raw = await readBody(req)
   if (raw.length === 0) return undefined
   try {
     return JSON.parse(raw.toString('utf8'))
   } catch (err) {
-    throw new ApiError(400, 'invalid_json', `request body is not valid JSON: ${(err as Error).message}`, family)
+    throw apiError('invalid_json', `request body is not valid JSON: ${(err as Error).message}`, family)
   }
 }
 
 /** Validates with zod; failures become 400 with the first problems named. */
-export function validate<T>(schema: z.ZodType<T>, value: unknown, family: 'A' | 'B'): T {
+export function validate<T>(schema: z.ZodType<T>, value: unknown, family: ErrorFamily): T {
   const parsed = schema.safeParse(value)
   if (parsed.success) return parsed.data
-  const detail = parsed.error.issues
-    .slice(0, 3)
-    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-    .join('; ')
-  throw new ApiError(400, 'invalid_request', detail, family)
+  throw apiError('invalid_request', zodProblems(parsed.error), family)
 }
 
 /** The first of several spellings present in `body`. */
@@ -90,14 +87,13 @@ export function alias(body: Record<string, unknown>, ...keys: string[]): unknown
   return undefined
 }
 
-export const ApiErrorFor = {
-  missing(family: 'A' | 'B', message: string): ApiError {
-    return new ApiError(400, 'invalid_request', message, family)
-  }
+/** A required field is missing (400 `invalid_request`). */
+export function missingField(family: ErrorFamily, message: string): BrokerError {
+  return apiError('invalid_request', message, family)
 }
 
 /** Throws 400 `invalid_name` naming the field and the rule when `value` is not a valid `schema` name (src/protocol/names.ts). */
-export function checkName(schema: z.ZodType, value: unknown, field: string, family: 'A' | 'B'): void {
+export function checkName(schema: z.ZodType, value: unknown, field: string, family: ErrorFamily): void {
   const problem = nameProblem(schema, value)
-  if (problem !== null) throw new ApiError(400, 'invalid_name', `${field}: ${problem}`, family)
+  if (problem !== null) throw apiError('invalid_name', `${field}: ${problem}`, family)
 }

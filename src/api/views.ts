@@ -1,7 +1,7 @@
 /** Wire views of runtime objects. */
 import type { Broker } from '../supervisor/broker.js'
 import type { AgentEntry } from '../supervisor/agents/registry.js'
-import { ApiError } from './reply.js'
+import { apiError } from './reply.js'
 import { redactedEnv } from '../supervisor/agents/env.js'
 
 export function agentView(rt: Broker, entry: AgentEntry) {
@@ -35,6 +35,6 @@ export function agentView(rt: Broker, entry: AgentEntry) {
 /** The agent or a 404 `agent_not_found` with the route's message wording. */
 export function requireAgent(rt: Broker, name: string, wording: 'no worker named' | 'unknown worker'): AgentEntry {
   const entry = rt.agents.get(name)
-  if (!entry) throw new ApiError(404, 'agent_not_found', `agent_not_found: ${wording} '${name}'`)
+  if (!entry) throw apiError('agent_not_found', `agent_not_found: ${wording} '${name}'`)
   return entry
 }

@@ -1,11 +1,5 @@
-/** A small argv parser: `--flag value`, `--flag=value`, boolean flags, positionals, and a `--` tail. */
-export class UsageError extends Error {
-  readonly code = 'usage'
-  constructor(message: string) {
-    super(message)
-    this.name = 'UsageError'
-  }
-}
+import { UsageError } from '../errors/index.js'
+export { UsageError } from '../errors/index.js'
 
 export interface ParsedArgs {
   flags: Map<string, string | true>

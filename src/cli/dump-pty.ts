@@ -8,15 +8,8 @@
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { flagString, parseArgs, UsageError } from './args.js'
-
-export class DumpPtyError extends Error {
-  readonly code: string
-  constructor(code: string, message: string) {
-    super(message)
-    this.name = 'DumpPtyError'
-    this.code = code
-  }
-}
+import { DumpPtyError } from '../errors/index.js'
+export { DumpPtyError } from '../errors/index.js'
 
 export interface BrokerTarget {
   url: string

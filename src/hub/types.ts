@@ -1,4 +1,5 @@
 /** A message as it travels through a hub, before it becomes per-agent deliveries. */
+export { HubUnavailableError, UnknownNodeError } from '../errors/index.js'
 export interface HubMessage {
   event_id: string
   from: string
@@ -112,24 +113,6 @@ export interface HubHost {
   agentInfo(name: string): AgentInfo
   /** Runs a fleet operation asked by another node. */
   serve(call: FleetCall): Promise<FleetReply>
-}
-
-/** Cross-node delivery is impossible right now (the team's server is unreachable). */
-export class HubUnavailableError extends Error {
-  readonly code = 'hub_unavailable'
-  constructor(message: string) {
-    super(message)
-    this.name = 'HubUnavailableError'
-  }
-}
-
-/** A fleet operation named a node the directory does not know. */
-export class UnknownNodeError extends Error {
-  readonly code = 'node_not_found'
-  constructor(node: string) {
-    super(`node_not_found: no broker named '${node}' in this team`)
-    this.name = 'UnknownNodeError'
-  }
 }
 
 /**

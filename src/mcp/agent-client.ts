@@ -1,19 +1,10 @@
 /** The agent API client (docs/api-agents.md): what `broker mcp`'s tools call, as the agent. */
 import type { AgentIdentity } from './identity.js'
+import { AgentApiError } from '../errors/index.js'
+export { AgentApiError } from '../errors/index.js'
 
 /** `broker mcp`: deadline of one call to the broker's agent API. */
 export const MCP_HTTP_TIMEOUT_MS = 10_000
-
-export class AgentApiError extends Error {
-  readonly code: string
-  readonly status: number
-  constructor(code: string, status: number, message: string) {
-    super(message)
-    this.name = 'AgentApiError'
-    this.code = code
-    this.status = status
-  }
-}
 
 export interface SendResult {
   event_id: string

@@ -7,14 +7,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { IDENTITY_VARS } from './wiring.js'
-
-export class McpIdentityError extends Error {
-  readonly code = 'missing_identity'
-  constructor(message: string) {
-    super(message)
-    this.name = 'McpIdentityError'
-  }
-}
+import { McpIdentityError } from '../errors/index.js'
+export { McpIdentityError } from '../errors/index.js'
 
 export interface AgentIdentity {
   url: string

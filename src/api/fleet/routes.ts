@@ -7,26 +7,20 @@
  *   DELETE /api/fleet/nodes/:node/agents/:name
  *   GET    /api/fleet/agents/:name/snapshot?format=plain|ansi
  */
-import { HubUnavailableError, UnknownNodeError, type FleetCall, type FleetReply } from '../../hub/types.js'
-import { ApiError, sendJson } from '../reply.js'
+import type { FleetCall, FleetReply } from '../../hub/types.js'
+import { apiError, sendJson } from '../reply.js'
 import type { RouteContext, Router } from '../router.js'
 import { readJson } from '../validate.js'
 import { fleetServer } from './serve.js'
 
 async function callNode(ctx: RouteContext, node: string, call: FleetCall): Promise<FleetReply> {
   if (node === ctx.rt.hub.node) return fleetServer(ctx.rt)(call)
-  try {
-    return await ctx.rt.hub.call(node, call)
-  } catch (err) {
-    if (err instanceof UnknownNodeError) throw new ApiError(404, 'node_not_found', err.message)
-    if (err instanceof HubUnavailableError) throw new ApiError(503, 'hub_unavailable', err.message)
-    throw err
-  }
+  return await ctx.rt.hub.call(node, call) // node_not_found, hub_unavailable: answered by reply.ts
 }
 
 function agents(ctx: RouteContext): void {
   const scope = ctx.url.searchParams.get('scope') ?? 'local'
-  if (scope !== 'local' && scope !== 'fleet') throw new ApiError(400, 'invalid_request', `scope must be 'local' or 'fleet', got '${scope}'`)
+  if (scope !== 'local' && scope !== 'fleet') throw apiError('invalid_request', `scope must be 'local' or 'fleet', got '${scope}'`)
   const fleet = ctx.rt.hub.fleet()
   const list = scope === 'fleet' ? fleet.agents : fleet.agents.filter((a) => a.node === ctx.rt.hub.node)
   sendJson(ctx.res, 200, { scope, node: ctx.rt.hub.node, hub: ctx.rt.hub.kind, agents: list, nodes: fleet.nodes })
@@ -51,7 +45,7 @@ async function releaseOn(ctx: RouteContext): Promise<void> {
 async function snapshotOf(ctx: RouteContext): Promise<void> {
   const name = ctx.params.name!
   const entry = ctx.rt.hub.fleet().agents.find((a) => a.name === name) ?? ctx.rt.hub.fleet().agents.find((a) => a.name.toLowerCase() === name.toLowerCase())
-  if (!entry) throw new ApiError(404, 'agent_not_found', `agent_not_found: no agent named '${name}' in the team`)
+  if (!entry) throw apiError('agent_not_found', `agent_not_found: no agent named '${name}' in the team`)
   const format = ctx.url.searchParams.get('format')
   const reply = await callNode(ctx, entry.node, { op: 'snapshot', name: entry.name, ...(format !== null ? { format } : {}) })
   sendJson(ctx.res, reply.status, reply.body)

@@ -3,11 +3,11 @@
  * checks and answers as the local routes, returned as {status, body} for the hub to send back.
  */
 import type { FleetCall, FleetReply } from '../../hub/types.js'
-import { SpawnError } from '../../supervisor/agents/spawn-spec.js'
+import { BrokerError } from '../../errors/index.js'
 import type { Broker } from '../../supervisor/broker.js'
 import { WorkerRequestError } from '../../supervisor/worker/handle.js'
-import { ApiError } from '../reply.js'
-import { classifyWorkerError, parseFormat } from '../routes/pty.js'
+import { apiError, errorAnswer } from '../reply.js'
+import { parseFormat } from '../routes/pty.js'
 import { parseSpawn } from '../schemas.js'
 
 async function run(rt: Broker, call: FleetCall): Promise<FleetReply> {
@@ -20,7 +20,7 @@ async function run(rt: Broker, call: FleetCall): Promise<FleetReply> {
     }
     case 'release': {
       const name = call.name ?? ''
-      if (!rt.agents.has(name)) throw new ApiError(404, 'agent_not_found', `agent_not_found: no worker named '${name}' on node ${node}`)
+      if (!rt.agents.has(name)) throw apiError('agent_not_found', `agent_not_found: no worker named '${name}' on node ${node}`)
       await rt.releaseAgent(name)
       await rt.stateWritten()
       return { status: 200, body: { success: true, name, node } }
@@ -28,24 +28,23 @@ async function run(rt: Broker, call: FleetCall): Promise<FleetReply> {
     case 'snapshot': {
       const name = call.name ?? ''
       const entry = rt.agents.get(name)
-      if (!entry) throw new ApiError(404, 'agent_not_found', `agent_not_found: no worker named '${name}' on node ${node}`)
-      if (entry.handle.spec.runtime !== 'pty') throw new ApiError(409, 'unsupported_runtime', `unsupported_runtime: agent '${name}' has no PTY`)
+      if (!entry) throw apiError('agent_not_found', `agent_not_found: no worker named '${name}' on node ${node}`)
+      if (entry.handle.spec.runtime !== 'pty') throw apiError('unsupported_runtime', `unsupported_runtime: agent '${name}' has no PTY`)
       const body = await entry.handle.request('snapshot_pty', { format: parseFormat(call.format ?? null) })
       return { status: 200, body: { ...(body as object), node } }
     }
   }
 }
 
-/** Runs a fleet call; errors become the status and `{code, message}` the local route would give. */
+/** Runs a fleet call; catalogue errors become the status and `{code, message}` the local route would give (reply.ts). */
 export function fleetServer(rt: Broker): (call: FleetCall) => Promise<FleetReply> {
   return async (call) => {
     try {
       return await run(rt, call)
     } catch (err) {
-      const e = err instanceof WorkerRequestError ? classifyWorkerError(err) : err
-      if (e instanceof ApiError) return { status: e.status, body: { code: e.code, message: e.message } }
-      if (e instanceof SpawnError) return { status: e.status, body: { code: e.code, message: e.message } }
-      throw e
+      if (!(err instanceof BrokerError) && !(err instanceof WorkerRequestError)) throw err
+      const answer = errorAnswer(err)
+      return { status: answer.status, body: { code: answer.body.code, message: answer.body.message } }
     }
   }
 }

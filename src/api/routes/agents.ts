@@ -3,7 +3,7 @@
  * send as itself, read its inbox, search what it could have seen, list agents, follow a delivery
  * it sent. The sender is always the token's agent; a `from` in the body is ignored.
  */
-import { ApiError, sendJson } from '../reply.js'
+import { apiError, sendJson } from '../reply.js'
 import type { RouteContext, Router } from '../router.js'
 import { parseSend } from '../schemas.js'
 import { readJson, validate } from '../validate.js'
@@ -18,14 +18,14 @@ export const AGENT_INBOX_PAGE_MAX = 1_000
 
 function callingAgent(ctx: RouteContext): string {
   // server.ts only routes /api/agent/* with an authenticated agent
-  if (!ctx.agent) throw new ApiError(401, 'unauthorized', 'Missing or invalid agent token')
+  if (!ctx.agent) throw apiError('unauthorized', 'Missing or invalid agent token')
   return ctx.agent
 }
 
 function intParam(url: URL, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const raw = url.searchParams.get(name)
   if (raw === null || raw === '') return fallback
-  if (!/^\d+$/.test(raw)) throw new ApiError(400, 'invalid_request', `${name} must be a non-negative integer, got '${raw}'`)
+  if (!/^\d+$/.test(raw)) throw apiError('invalid_request', `${name} must be a non-negative integer, got '${raw}'`)
   return Math.min(Number(raw), max)
 }
 
@@ -75,7 +75,7 @@ function delivery(ctx: RouteContext): void {
   const rec = ctx.rt.deliveries.get(id)
   const sender = ctx.rt.messaging.normalizeSender(agent)
   if (!rec || rec.from !== sender) {
-    throw new ApiError(404, 'delivery_not_found', `no delivery '${id}' sent by '${agent}'`)
+    throw apiError('delivery_not_found', `no delivery '${id}' sent by '${agent}'`)
   }
   sendJson(ctx.res, 200, {
     delivery_id: rec.delivery_id,
@@ -116,7 +116,7 @@ async function result(ctx: RouteContext): Promise<void> {
   const name = callingAgent(ctx)
   const body = (await readJson(ctx.req, 'A')) ?? {}
   if (typeof body !== 'object' || body === null || !('data' in body)) {
-    throw new ApiError(400, 'invalid_request', 'Missing required field: data (the result, any JSON value)', 'A')
+    throw apiError('invalid_request', 'Missing required field: data (the result, any JSON value)', 'A')
   }
   const v = validate(resultSchema, body, 'A')
   try {
@@ -124,7 +124,7 @@ async function result(ctx: RouteContext): Promise<void> {
     sendJson(ctx.res, 200, { success: true, name, ...r })
   } catch (err) {
     if (err instanceof ResultRejected) {
-      throw new ApiError(422, err.code, err.message, 'A', { problems: err.problems, result_schema: ctx.rt.results.schemaOf(name) })
+      throw err.inFamily('A', { result_schema: ctx.rt.results.schemaOf(name) })
     }
     throw err
   }
@@ -134,7 +134,7 @@ async function done(ctx: RouteContext): Promise<void> {
   const name = callingAgent(ctx)
   const v = validate(doneSchema, (await readJson(ctx.req, 'A')) ?? {}, 'A')
   if (!ctx.rt.tasks.isTaskAgent(name)) {
-    throw new ApiError(409, 'not_a_task_agent', `agent '${name}' was not spawned as a task agent (spawnMode task_exit / exitAfterTask); nothing to end`, 'A')
+    throw apiError('not_a_task_agent', `agent '${name}' was not spawned as a task agent (spawnMode task_exit / exitAfterTask); nothing to end`, 'A')
   }
   if (v.summary) ctx.rt.log.info({ agent: name, summary: v.summary.slice(0, 500) }, 'task done')
   ctx.rt.tasks.complete(name, 'task_done')

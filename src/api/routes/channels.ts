@@ -1,8 +1,8 @@
 /** `POST /api/spawned/{name}/subscribe` and `/unsubscribe`. */
 import { z } from 'zod'
-import { subscribeChannels, unsubscribeChannels, UnknownAgentError } from '../../supervisor/agents/channels.js'
+import { subscribeChannels, unsubscribeChannels } from '../../supervisor/agents/channels.js'
 import { channelSchema } from '../../protocol/names.js'
-import { ApiError, sendJson } from '../reply.js'
+import { sendJson } from '../reply.js'
 import type { RouteContext, Router } from '../router.js'
 import { checkName, readJson, validate } from '../validate.js'
 
@@ -13,14 +13,9 @@ function handler(op: typeof subscribeChannels) {
     const body = validate(channelsSchema, await readJson(ctx.req, 'B'), 'B')
     const channels = body.channels.map((c) => c.trim()).filter((c) => c.length > 0)
     channels.forEach((c, i) => checkName(channelSchema, c, `channels.${i}`, 'B'))
-    try {
-      const change = op(ctx.rt, ctx.params.name!, channels)
-      await ctx.rt.stateWritten()
-      sendJson(ctx.res, 200, { name: change.name, channels: change.channels })
-    } catch (err) {
-      if (err instanceof UnknownAgentError) throw new ApiError(404, 'agent_not_found', err.message)
-      throw err
-    }
+    const change = op(ctx.rt, ctx.params.name!, channels)
+    await ctx.rt.stateWritten()
+    sendJson(ctx.res, 200, { name: change.name, channels: change.channels })
   }
 }
 

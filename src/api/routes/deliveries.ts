@@ -4,8 +4,7 @@
  */
 import { z } from 'zod'
 import type { DeliveryRecord } from '../../supervisor/delivery/tracker.js'
-import { DeliveryNotFoundError, PossiblyTypedError, UnknownAgentError } from '../../supervisor/delivery/engine.js'
-import { ApiError, sendJson } from '../reply.js'
+import { apiError, sendJson } from '../reply.js'
 import type { RouteContext, Router } from '../router.js'
 import { readJson } from '../validate.js'
 
@@ -55,20 +54,9 @@ function pendingView(r: DeliveryRecord) {
   }
 }
 
-function mapErrors<T>(fn: () => T): T {
-  try {
-    return fn()
-  } catch (err) {
-    if (err instanceof UnknownAgentError) throw new ApiError(404, 'agent_not_found', err.message)
-    if (err instanceof DeliveryNotFoundError) throw new ApiError(404, 'delivery_not_found', err.message)
-    if (err instanceof PossiblyTypedError) throw new ApiError(409, 'possibly_typed', err.message)
-    throw err
-  }
-}
-
 function getDelivery(ctx: RouteContext): void {
   const rec = ctx.rt.deliveries.get(ctx.params.id!)
-  if (!rec) throw new ApiError(404, 'delivery_not_found', `delivery_not_found: no delivery with id '${ctx.params.id}'`)
+  if (!rec) throw apiError('delivery_not_found', `delivery_not_found: no delivery with id '${ctx.params.id}'`)
   sendJson(ctx.res, 200, deliveryView(rec))
 }
 
@@ -91,9 +79,9 @@ const redeliverSchema = z.object({ force: z.boolean().optional() }).optional()
 async function redeliver(ctx: RouteContext): Promise<void> {
   const raw = await readJson(ctx.req, 'B')
   const parsed = redeliverSchema.safeParse(raw ?? undefined)
-  if (!parsed.success) throw new ApiError(400, 'invalid_request', 'body: expected {"force"?: boolean}')
+  if (!parsed.success) throw apiError('invalid_request', 'body: expected {"force"?: boolean}')
   const force = parsed.data?.force === true || ctx.url.searchParams.get('force') === 'true'
-  const { record: rec, forced, warning } = mapErrors(() => ctx.rt.messaging.redeliver(ctx.params.id!, force))
+  const { record: rec, forced, warning } = ctx.rt.messaging.redeliver(ctx.params.id!, force)
   sendJson(ctx.res, 200, {
     success: true,
     delivery_id: rec.delivery_id,
@@ -106,28 +94,28 @@ async function redeliver(ctx: RouteContext): Promise<void> {
 }
 
 function getMode(ctx: RouteContext): void {
-  sendJson(ctx.res, 200, { mode: mapErrors(() => ctx.rt.messaging.modes.get(ctx.params.name!)) })
+  sendJson(ctx.res, 200, { mode: ctx.rt.messaging.modes.get(ctx.params.name!) })
 }
 
 async function putMode(ctx: RouteContext): Promise<void> {
   const body = await readJson(ctx.req, 'B')
   const raw = (body as { mode?: unknown } | undefined)?.mode
-  if (typeof raw !== 'string') throw new ApiError(400, 'invalid_request', 'mode: expected a string')
+  if (typeof raw !== 'string') throw apiError('invalid_request', 'mode: expected a string')
   const parsed = modeSchema.safeParse({ mode: raw })
   if (!parsed.success) {
-    throw new ApiError(400, 'invalid_mode', `unsupported inbound delivery mode '${raw}' (expected 'auto_inject' or 'manual_flush')`)
+    throw apiError('invalid_mode', `unsupported inbound delivery mode '${raw}' (expected 'auto_inject' or 'manual_flush')`)
   }
   const mode = parsed.data.mode
-  const result = mapErrors(() => ctx.rt.messaging.modes.set(ctx.params.name!, mode))
+  const result = ctx.rt.messaging.modes.set(ctx.params.name!, mode)
   sendJson(ctx.res, 200, { mode, flushed: result.flushed })
 }
 
 function pending(ctx: RouteContext): void {
-  sendJson(ctx.res, 200, { pending: mapErrors(() => ctx.rt.messaging.modes.pending(ctx.params.name!)).map(pendingView) })
+  sendJson(ctx.res, 200, { pending: ctx.rt.messaging.modes.pending(ctx.params.name!).map(pendingView) })
 }
 
 function flush(ctx: RouteContext): void {
-  sendJson(ctx.res, 200, { flushed: mapErrors(() => ctx.rt.messaging.modes.flush(ctx.params.name!)) })
+  sendJson(ctx.res, 200, { flushed: ctx.rt.messaging.modes.flush(ctx.params.name!) })
 }
 
 export function registerDeliveryRoutes(r: Router): void {

@@ -6,7 +6,7 @@
 import type { DeliveryStage } from '../../supervisor/delivery/tracker.js'
 import type { Broker } from '../../supervisor/broker.js'
 import { rssBytes } from '../../supervisor/process/proc.js'
-import { ApiError, sendJson } from '../reply.js'
+import { apiError, sendJson } from '../reply.js'
 import type { RouteContext, Router } from '../router.js'
 
 const STAGES: readonly DeliveryStage[] = ['accepted', 'queued', 'injecting', 'injected', 'verified', 'failed', 'dead_lettered']
@@ -116,7 +116,7 @@ function metrics(ctx: RouteContext): void {
   const only = ctx.url.searchParams.get('agent')
   let names = [...rt.agents.keys()].sort()
   if (only !== null) {
-    if (!rt.agents.has(only)) throw new ApiError(404, 'agent_not_found', `unknown worker '${only}'`)
+    if (!rt.agents.has(only)) throw apiError('agent_not_found', `unknown worker '${only}'`)
     names = [only]
   }
   const agents = names.map((n) => agentMetrics(rt, n))

@@ -4,9 +4,8 @@
  */
 import { API_PROTOCOL_VERSION, BROKER_VERSION } from '../../protocol/constants.js'
 import { SpawnError } from '../../supervisor/agents/spawn-spec.js'
-import { SpawnQueueFullError } from '../../supervisor/agents/spawn-gate.js'
 import { agentView } from '../views.js'
-import { ApiError, sendJson } from '../reply.js'
+import { apiError, sendJson } from '../reply.js'
 import { Router, type RouteContext } from '../router.js'
 import { parseSpawn } from '../schemas.js'
 import { readJson, validate } from '../validate.js'
@@ -60,10 +59,8 @@ async function spawn(ctx: RouteContext): Promise<void> {
       warning: null
     })
   } catch (err) {
-    if (err instanceof SpawnQueueFullError) {
-      throw new ApiError(err.status, err.code, err.message, 'A', { name: req.name, retry_after_secs: err.retryAfterSecs })
-    }
-    if (err instanceof SpawnError) throw new ApiError(err.status, err.code, err.message, 'A', { name: req.name })
+    // A refused spawn answers in family A and names the agent (a full queue adds retry_after_secs).
+    if (err instanceof SpawnError) throw err.inFamily('A', { name: req.name })
     throw err
   }
 }
@@ -72,7 +69,7 @@ async function release(ctx: RouteContext): Promise<void> {
   if (ctx.req.headers['content-type']?.includes('application/json')) await readJson(ctx.req, 'A')
   const name = ctx.params.name!
   if (!(await ctx.rt.releaseAgent(name))) {
-    throw new ApiError(404, 'agent_not_found', `Agent "${name}" not found: no running agent by that name (already released or exited?)`, 'A', { name })
+    throw apiError('agent_not_found', `Agent "${name}" not found: no running agent by that name (already released or exited?)`, 'A', { name })
   }
   await ctx.rt.stateWritten()
   sendJson(ctx.res, 200, { success: true, name: ctx.params.name })
@@ -81,13 +78,13 @@ async function release(ctx: RouteContext): Promise<void> {
 function sinceParam(url: URL): number {
   const raw = url.searchParams.get('sinceSeq') ?? url.searchParams.get('since_seq')
   if (raw === null) return 0
-  if (!/^\d+$/.test(raw)) throw new ApiError(400, 'invalid_request', `sinceSeq must be a non-negative integer, got '${raw}'`)
+  if (!/^\d+$/.test(raw)) throw apiError('invalid_request', `sinceSeq must be a non-negative integer, got '${raw}'`)
   return Number(raw)
 }
 
 /** A WebSocket path fetched as plain HTTP. */
 function notAnUpgrade(): never {
-  throw new ApiError(400, 'invalid_request', "Connection header did not include 'upgrade'")
+  throw apiError('invalid_request', "Connection header did not include 'upgrade'")
 }
 
 export function buildRouter(): Router {
@@ -132,7 +129,7 @@ export function buildRouter(): Router {
     const body = validate(shutdownSchema, (await readJson(ctx.req, 'B')) ?? {}, 'B')
     const keepAgents = body.keep_agents ?? body.keepAgents ?? false
     if (keepAgents && !ctx.rt.config.paths.durable) {
-      throw new ApiError(409, 'not_durable', 'keep_agents needs a durable broker (--persist or --state-dir): no later broker could adopt them', 'B')
+      throw apiError('not_durable', 'keep_agents needs a durable broker (--persist or --state-dir): no later broker could adopt them', 'B')
     }
     sendJson(ctx.res, 200, { status: 'shutting_down', keep_agents: keepAgents })
     setImmediate(() => void ctx.rt.shutdown('api shutdown', { keepAgents }))

@@ -6,7 +6,7 @@ import { HubUnavailableError } from '../../hub/types.js'
 import { NoRecipientError, type SendRequest } from '../../supervisor/delivery/engine.js'
 import { buildQuery, SEARCH_TERMS_MAX } from '../../history/query.js'
 import { SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, type SearchResult } from '../../history/search.js'
-import { ApiError, sendJson } from '../reply.js'
+import { apiError, sendJson } from '../reply.js'
 import type { RouteContext, Router } from '../router.js'
 import { parseSearchParams, parseSend } from '../schemas.js'
 import { buildThreads } from './threads.js'
@@ -30,9 +30,9 @@ export async function performSend(ctx: RouteContext, req: SendRequest): Promise<
       duplicate: result.duplicate
     })
   } catch (err) {
-    if (err instanceof NoRecipientError) throw new ApiError(404, 'agent_not_found', err.message, 'A', { to: err.to })
+    if (err instanceof NoRecipientError) throw err.inFamily('A')
     // The recipients are on other nodes and the team's NATS server cannot take the message now.
-    if (err instanceof HubUnavailableError) throw new ApiError(503, 'hub_unavailable', err.message, 'A', { to: req.to })
+    if (err instanceof HubUnavailableError) throw err.inFamily('A', { to: req.to })
     throw err
   }
 }
@@ -66,13 +66,13 @@ function historyStats(ctx: RouteContext): void {
 export async function performSearch(ctx: RouteContext, agent: string | null): Promise<void> {
   const p = parseSearchParams(ctx.url.searchParams)
   const query = buildQuery(p)
-  if (query.terms.length > SEARCH_TERMS_MAX) throw new ApiError(400, 'invalid_request', `q has ${query.terms.length} terms; at most ${SEARCH_TERMS_MAX}`)
+  if (query.terms.length > SEARCH_TERMS_MAX) throw apiError('invalid_request', `q has ${query.terms.length} terms; at most ${SEARCH_TERMS_MAX}`)
   const limit = Math.min(p.limit ?? SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX)
   let result: SearchResult
   try {
     result = agent === null ? await ctx.rt.history.search(query, limit) : await ctx.rt.history.searchAs(agent, query, limit)
   } catch (err) {
-    throw new ApiError(503, 'search_unavailable', `search failed: ${(err as Error).message}`)
+    throw apiError('search_unavailable', `search failed: ${(err as Error).message}`)
   }
   sendJson(ctx.res, 200, {
     query: { q: p.q, terms: query.terms, from: query.from, to: query.to, channel: query.channel, limit },

@@ -2,47 +2,30 @@
  * Per-agent terminal routes: snapshot, input, resize, model switch, interrupt.
  */
 import { z } from 'zod'
-import { WorkerRequestError } from '../../supervisor/worker/handle.js'
+import { BrokerError } from '../../errors/index.js'
 import { inputWriterFor } from '../ws/input-writer.js'
 import { interruptKeyFor } from '../ws/interrupt.js'
-import { ApiError, sendJson } from '../reply.js'
+import { apiError, sendJson } from '../reply.js'
 import type { RouteContext, Router } from '../router.js'
 import { inputSchema, resizeSchema } from '../schemas.js'
 import { readJson, validate } from '../validate.js'
 import { requireAgent } from '../views.js'
 
-/** Maps a worker RPC failure to a status. */
-export function classifyWorkerError(err: WorkerRequestError): ApiError {
-  const code = err.code
-  if (code === 'worker_timeout') return new ApiError(504, 'worker_timeout', err.message)
-  if (code === 'worker_disappeared') return new ApiError(503, 'worker_disappeared', err.message)
-  if (code === 'agent_not_found') return new ApiError(404, 'agent_not_found', err.message)
-  if (code === 'unsupported_operation') return new ApiError(400, 'unsupported_operation', err.message)
-  if (code === 'unsupported_runtime') return new ApiError(409, 'unsupported_runtime', err.message)
-  if (code === 'internal_error') return new ApiError(500, 'internal_error', err.message)
-  if (code.startsWith('invalid_')) return new ApiError(400, 'invalid_request', err.message)
-  return new ApiError(400, 'request_failed', err.message)
-}
-
 export function parseFormat(raw: string | null): 'plain' | 'ansi' {
   const f = (raw ?? '').trim().toLowerCase()
   if (f === '' || f === 'plain' || f === 'text') return 'plain'
   if (f === 'ansi') return 'ansi'
-  throw new ApiError(400, 'invalid_format', `unsupported snapshot format '${raw}' (expected 'plain' or 'ansi')`)
+  throw apiError('invalid_format', `unsupported snapshot format '${raw}' (expected 'plain' or 'ansi')`)
 }
 
 async function snapshot(ctx: RouteContext): Promise<void> {
   const format = parseFormat(ctx.url.searchParams.get('format'))
   const entry = requireAgent(ctx.rt, ctx.params.name!, 'no worker named')
   if (entry.handle.spec.runtime !== 'pty') {
-    throw new ApiError(409, 'unsupported_runtime', `unsupported_runtime: agent '${entry.handle.name}' has no PTY`)
+    throw apiError('unsupported_runtime', `unsupported_runtime: agent '${entry.handle.name}' has no PTY`)
   }
-  try {
-    sendJson(ctx.res, 200, await entry.handle.request('snapshot_pty', { format }))
-  } catch (err) {
-    if (err instanceof WorkerRequestError) throw classifyWorkerError(err)
-    throw err
-  }
+  // A worker's refusal is answered by reply.ts (fromWorkerError).
+  sendJson(ctx.res, 200, await entry.handle.request('snapshot_pty', { format }))
 }
 
 async function input(ctx: RouteContext): Promise<void> {
@@ -54,12 +37,12 @@ async function input(ctx: RouteContext): Promise<void> {
 async function resize(ctx: RouteContext): Promise<void> {
   const body = validate(resizeSchema, await readJson(ctx.req, 'B'), 'B')
   if (body.rows === 0 || body.cols === 0) {
-    throw new ApiError(400, 'invalid_request', 'invalid_dimensions: rows and cols must be >= 1')
+    throw apiError('invalid_request', 'invalid_dimensions: rows and cols must be >= 1')
   }
   const entry = requireAgent(ctx.rt, ctx.params.name!, 'unknown worker')
   if (!entry.handle.send('resize_pty', { rows: body.rows, cols: body.cols })) {
-    if (entry.handle.congested) throw new ApiError(504, 'worker_timeout', `worker_timeout: worker '${entry.handle.name}' is not reading its input`)
-    throw new ApiError(503, 'worker_disappeared', `worker_disappeared: worker '${entry.handle.name}' is not running`)
+    if (entry.handle.congested) throw apiError('worker_timeout', `worker_timeout: worker '${entry.handle.name}' is not reading its input`)
+    throw apiError('worker_disappeared', `worker_disappeared: worker '${entry.handle.name}' is not running`)
   }
   sendJson(ctx.res, 200, { name: entry.handle.name, rows: body.rows, cols: body.cols })
 }
@@ -73,7 +56,7 @@ const modelSchema = z.object({
 function requireAgentA(ctx: RouteContext) {
   const name = ctx.params.name!
   const entry = ctx.rt.agents.get(name)
-  if (!entry) throw new ApiError(404, 'agent_not_found', `unknown worker '${name}'`, 'A', { name })
+  if (!entry) throw apiError('agent_not_found', `unknown worker '${name}'`, 'A', { name })
   return entry
 }
 
@@ -81,13 +64,13 @@ async function setModel(ctx: RouteContext): Promise<void> {
   const raw = await readJson(ctx.req, 'A')
   const b = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {}
   if (typeof b.model !== 'string' || b.model.trim() === '') {
-    throw new ApiError(400, 'invalid_request', 'Missing required field: model', 'A')
+    throw apiError('invalid_request', 'Missing required field: model', 'A')
   }
   const body = validate(modelSchema, { model: b.model, timeout_ms: 'timeout_ms' in b ? b.timeout_ms : b.timeoutMs }, 'A')
   const model = body.model.trim()
   const entry = requireAgentA(ctx)
   if (!ctx.rt.lifecycle.setModel(entry.handle.name, model)) {
-    throw new ApiError(503, 'worker_disappeared', `worker '${entry.handle.name}' is not running`, 'A', { name: entry.handle.name })
+    throw apiError('worker_disappeared', `worker '${entry.handle.name}' is not running`, 'A', { name: entry.handle.name })
   }
   await ctx.rt.stateWritten()
   sendJson(ctx.res, 200, { name: entry.handle.name, model, success: true })
@@ -100,7 +83,7 @@ async function interrupt(ctx: RouteContext): Promise<void> {
   try {
     await inputWriterFor(ctx.rt).write(entry.handle.name, key.bytes)
   } catch (err) {
-    if (err instanceof ApiError) throw new ApiError(err.status, err.code, err.message, 'A', { name: entry.handle.name })
+    if (err instanceof BrokerError) throw err.inFamily('A', { name: entry.handle.name })
     throw err
   }
   sendJson(ctx.res, 200, { success: true, name: entry.handle.name, key: key.key })

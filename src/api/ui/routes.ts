@@ -1,6 +1,6 @@
 /** `POST /api/observer-token` (admin key only) and `GET /api/whoami` (which role a credential has). */
 import { z } from 'zod'
-import { ApiError, sendJson } from '../reply.js'
+import { apiError, sendJson } from '../reply.js'
 import type { RouteContext, Router } from '../router.js'
 import { readJson, validate } from '../validate.js'
 import { OBSERVER_TOKEN_DEFAULT_TTL_SECS, OBSERVER_TOKEN_MAX_TTL_SECS, observerTokensFor } from './observer-tokens.js'
@@ -13,7 +13,7 @@ const tokenRequest = z
   .strict()
 
 async function issue(ctx: RouteContext): Promise<void> {
-  if (ctx.role !== 'admin') throw new ApiError(403, 'forbidden', 'only the API key can issue observer tokens')
+  if (ctx.role !== 'admin') throw apiError('forbidden', 'only the API key can issue observer tokens')
   const body = validate(tokenRequest, (await readJson(ctx.req, 'B')) ?? {}, 'B')
   const ttl = body.ttl_secs ?? OBSERVER_TOKEN_DEFAULT_TTL_SECS
   const { token, expiresAt } = observerTokensFor(ctx.rt).issue(ttl, body.label ?? null)

@@ -8,7 +8,7 @@
 import type { RawData, WebSocket } from 'ws'
 import type { Broker } from '../../supervisor/broker.js'
 import { inputWriterFor } from './input-writer.js'
-import { ApiError } from '../reply.js'
+import { BrokerError } from '../../errors/index.js'
 
 interface InputError {
   code: string
@@ -90,7 +90,7 @@ export function serveInputStream(ws: WebSocket, rt: Broker, name: string): void 
       },
       (err: unknown) => {
         const e =
-          err instanceof ApiError
+          err instanceof BrokerError
             ? { code: err.code, message: err.message, statusCode: err.status }
             : { code: 'internal_error', message: `internal_error: ${(err as Error).message}`, statusCode: 500 }
         sendError(ws, e)

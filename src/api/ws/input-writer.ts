@@ -4,7 +4,7 @@
  * handed to the child (after any stdin backlog over the high-water mark has drained).
  */
 import type { Broker } from '../../supervisor/broker.js'
-import { ApiError } from '../reply.js'
+import { apiError } from '../reply.js'
 import { WORKER_STDIN_HIGH_WATER_BYTES } from '../../supervisor/worker/types.js'
 
 /** Longest wait for a child's stdin backlog to fall under the high-water mark before an input write is refused. */
@@ -45,15 +45,15 @@ export class InputWriter {
     const deadline = Date.now() + INPUT_WRITE_DRAIN_TIMEOUT_MS
     for (;;) {
       const entry = this.#rt.agents.get(name)
-      if (!entry) throw new ApiError(404, 'agent_not_found', `agent_not_found: ${wording} '${name}'`)
+      if (!entry) throw apiError('agent_not_found', `agent_not_found: ${wording} '${name}'`)
       if (entry.handle.stdinBacklogBytes <= WORKER_STDIN_HIGH_WATER_BYTES) {
         if (!entry.handle.send('write_pty', { data })) {
-          throw new ApiError(503, 'worker_disappeared', `worker_disappeared: worker '${name}' is not running`)
+          throw apiError('worker_disappeared', `worker_disappeared: worker '${name}' is not running`)
         }
         return { name: entry.handle.name, bytes_written: Buffer.byteLength(data) }
       }
       if (Date.now() > deadline) {
-        throw new ApiError(504, 'worker_timeout', `worker_timeout: worker '${name}' is not reading its input`)
+        throw apiError('worker_timeout', `worker_timeout: worker '${name}' is not reading its input`)
       }
       await sleep(INPUT_WRITE_DRAIN_POLL_MS)
     }

@@ -4,6 +4,7 @@
  * routes, and opens WebSockets with the key in a header. Errors are `CliError`s with an exit code.
  */
 import WebSocket from 'ws'
+import { RemoteError } from '../../errors/index.js'
 import { flagString, parseArgs, UsageError, type ParsedArgs } from '../args.js'
 import { DumpPtyError, resolveBroker, type BrokerTarget } from '../dump-pty.js'
 
@@ -24,13 +25,14 @@ export const CONNECTION_HELP = `connection (first found wins):
   --api-key KEY      the API key (else RELAY_BROKER_API_KEY, else connection.json)
   --state-dir DIR    where connection.json is (default ./.agent-relay)`
 
-export class CliError extends Error {
-  readonly code: string
+/**
+ * A verb failed: the CLI prints the message and exits with `exitCode`. Its code is a catalogue
+ * code (docs/errors.md) or the one the broker answered with.
+ */
+export class CliError extends RemoteError {
   readonly exitCode: number
   constructor(code: string, message: string, exitCode = EXIT_FAILED) {
-    super(message)
-    this.name = 'CliError'
-    this.code = code
+    super(code, 0, message)
     this.exitCode = exitCode
   }
 }

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { credsAuthenticator, type NodeConnectionOptions } from '@nats-io/transport-node'
 import { NODE_ID_PATTERN, toId } from './names.js'
+import { NatsSettingsError } from '../../errors/index.js'
+export { NatsSettingsError } from '../../errors/index.js'
 
 export interface NatsSettings {
   url: string
@@ -19,13 +21,6 @@ export interface NatsSettings {
   tlsCa?: string
   tlsCert?: string
   tlsKey?: string
-}
-
-export class NatsSettingsError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'NatsSettingsError'
-  }
 }
 
 /** The team named by the URL's path (`nats://host:4222/alpha` → `alpha`), else `default`. */

@@ -1,16 +1,8 @@
 /** The supervisor's side of one adoption handshake: `adopt_worker` sent, `worker_adopted` awaited (bounded). */
 import { ADOPT_HANDSHAKE_TIMEOUT_MS } from '../../protocol/constants.js'
 import type { AdoptedState } from '../../protocol/frames.js'
-
-/** Why an adoption did not happen (`adopt_refused`, `adopt_timeout`). */
-export class AdoptionError extends Error {
-  readonly code: string
-  constructor(code: string, message: string) {
-    super(message)
-    this.name = 'AdoptionError'
-    this.code = code
-  }
-}
+import { AdoptionError } from '../../errors/index.js'
+export { AdoptionError } from '../../errors/index.js'
 
 export class AdoptionHandshake {
   readonly promise: Promise<AdoptedState>
@@ -42,7 +34,7 @@ export class AdoptionHandshake {
     this.#resolve(state)
   }
 
-  fail(code: string, message: string): void {
+  fail(code: AdoptionError['code'], message: string): void {
     if (this.#done) return
     this.#done = true
     clearTimeout(this.#timer)

@@ -6,6 +6,8 @@
 import type { Hub } from '../../hub/types.js'
 import type { BrokerEvent } from '../../protocol/events.js'
 import type { AgentRegistry } from './registry.js'
+import { UnknownAgentError } from '../../errors/index.js'
+export { UnknownAgentError } from '../../errors/index.js'
 
 /** What a channel change touches: the agent's entry, the hub's routing, the state record, the event stream. */
 export interface ChannelHost {
@@ -13,14 +15,6 @@ export interface ChannelHost {
   readonly hub: Pick<Hub, 'channelsOf' | 'setChannels'>
   saveState(): Promise<void>
   emit(event: BrokerEvent): void
-}
-
-export class UnknownAgentError extends Error {
-  readonly code = 'agent_not_found'
-  constructor(name: string) {
-    super(`unknown worker '${name}'`)
-    this.name = 'UnknownAgentError'
-  }
 }
 
 /** `current` plus the channels of `add` not already in it (case-insensitive; `ops` ≠ `#ops`). */
@@ -52,7 +46,7 @@ export interface ChannelChange {
 
 function apply(rt: ChannelHost, name: string, op: 'subscribe' | 'unsubscribe', list: readonly string[]): ChannelChange {
   const entry = rt.agents.get(name)
-  if (!entry) throw new UnknownAgentError(name)
+  if (!entry) throw new UnknownAgentError(name, `unknown worker '${name}'`)
   const h = entry.handle
   const before = [...(rt.hub.channelsOf(h.name) ?? h.spec.channels)]
   const after = op === 'subscribe' ? mergeChannels(before, list) : removeChannels(before, list)

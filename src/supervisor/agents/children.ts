@@ -75,7 +75,7 @@ export class ChildStarter {
     try {
       return this.#p.tokens.issue(req.name, req.agent_token ?? null)
     } catch (err) {
-      throw new SpawnError('invalid_agent_token', (err as Error).message, 400)
+      throw new SpawnError('invalid_agent_token', (err as Error).message)
     }
   }
 
@@ -101,8 +101,8 @@ export class ChildStarter {
     try {
       handle.start()
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new SpawnError('unsafe_state_file', `logs/${req.name}.log is a symlink: not written through`, 409)
-      throw new SpawnError('spawn_failed', `failed to start worker for '${req.name}': ${(err as Error).message}`, 500)
+      if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new SpawnError('unsafe_state_file', `logs/${req.name}.log is a symlink: not written through`)
+      throw new SpawnError('spawn_failed', `failed to start worker for '${req.name}': ${(err as Error).message}`)
     }
     const where = adoptionFor(this.#p.config.paths.root)
     handle.adoption = { ...where, window_ms: this.adoptWindowMs, journal_path: this.#journal.path }

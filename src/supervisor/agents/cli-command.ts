@@ -1,14 +1,8 @@
 /** Turning a spawn request's `cli` string into an executable and arguments. */
 import { resolve } from 'node:path'
 import { resolveCli } from '../../catalog/path.js'
-
-export class CliParseError extends Error {
-  readonly code = 'invalid_cli'
-  constructor(message: string) {
-    super(message)
-    this.name = 'CliParseError'
-  }
-}
+import { CliParseError } from '../../errors/index.js'
+export { CliParseError } from '../../errors/index.js'
 
 /** POSIX-shell-like word splitting: quotes, backslash escapes, no expansion. */
 export function splitCommand(input: string): string[] {

@@ -8,6 +8,8 @@
  *   A broker secret reaches an agent only when its spawn names it with a value.
  * - List endpoints show names, and values only when neither the name nor the value looks secret.
  */
+import { AgentEnvError } from '../../errors/index.js'
+export { AgentEnvError } from '../../errors/index.js'
 
 /** Environment variables that are the broker's own credentials: never inherited by an agent. */
 export const BROKER_SECRET_ENV_NAMES: readonly string[] = [
@@ -31,11 +33,6 @@ export const AGENT_ENV_NAME_MAX_CHARS = 256
 export const AGENT_ENV_VALUE_MAX_BYTES = 128 * 1024
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-
-/** Why an `env` object is refused (the API answers 400 `invalid_env` with this message). */
-export class AgentEnvError extends Error {
-  readonly code = 'invalid_env'
-}
 
 /** Checks names and values; returns a plain copy. */
 export function validateAgentEnv(env: Record<string, unknown>, field = 'env'): Record<string, string> {

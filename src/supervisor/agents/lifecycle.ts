@@ -55,8 +55,8 @@ export class AgentLifecycle {
   }
 
   checkSpawn(name: string, heldByCaller = false): void {
-    if (this.#p.shuttingDown()) throw new SpawnError('shutting_down', 'broker is shutting down', 503)
-    if (this.#p.agents.has(name) || (!heldByCaller && this.reserved.has(name))) throw new SpawnError('agent_exists', `agent '${name}' already exists`, 409)
+    if (this.#p.shuttingDown()) throw new SpawnError('shutting_down', 'broker is shutting down')
+    if (this.#p.agents.has(name) || (!heldByCaller && this.reserved.has(name))) throw new SpawnError('agent_exists', `agent '${name}' already exists`)
   }
 
   /** Starts the agent's child now. `reserved`: the caller holds the name through `reserve`. */

@@ -4,12 +4,10 @@
  * short list of `path: problem` lines the agent can act on.
  */
 import { z } from 'zod'
+import { ResultSchemaError } from '../../errors/index.js'
+export { ResultSchemaError } from '../../errors/index.js'
 
 export type JsonSchema = boolean | Record<string, unknown>
-
-export class ResultSchemaError extends Error {
-  readonly code = 'invalid_result_schema'
-}
 
 /** How many problems a mismatch reports (the first ones). */
 export const RESULT_ISSUES_MAX = 10

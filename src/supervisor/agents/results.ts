@@ -10,6 +10,8 @@ import { checkResult, compileResultSchema, type JsonSchema } from './result-sche
 import type { Logger } from 'pino'
 import type { SpawnRequest } from './spawn-spec.js'
 import type { BrokerEvent } from '../observe/events.js'
+import { ResultRejected } from '../../errors/index.js'
+export { ResultRejected } from '../../errors/index.js'
 
 /** What results need of the runtime (a narrow view keeps the import one-way). */
 export interface ResultsHost {
@@ -23,16 +25,6 @@ export interface ResultSubmission {
   data: unknown
   final: boolean
   metadata?: unknown
-}
-
-/** The result does not match the agent's schema; `problems` are `path: what is wrong` lines. */
-export class ResultRejected extends Error {
-  readonly code = 'result_schema_mismatch'
-  readonly problems: string[]
-  constructor(problems: string[]) {
-    super(`the result does not match this agent's result schema: ${problems.join('; ')}`)
-    this.problems = problems
-  }
 }
 
 export class AgentResults {

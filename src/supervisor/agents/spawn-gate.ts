@@ -6,7 +6,8 @@
  * with 503 and a retry hint. Starting a node child costs the machine a lot of CPU for a moment;
  * keeping few of them at once keeps `/health` and sends to running agents answered.
  */
-import { SpawnError } from './spawn-spec.js'
+import { SpawnQueueFullError } from '../../errors/index.js'
+export { SpawnQueueFullError } from '../../errors/index.js'
 
 /** Children starting (spawned, not yet ready) at the same time. */
 export const SPAWN_CONCURRENCY_MAX = 4
@@ -16,13 +17,6 @@ export const SPAWN_QUEUE_MAX = 256
 export const SPAWN_SLOT_HOLD_MAX_MS = 10_000
 /** Retry-After (seconds) of a spawn refused because the queue is full. */
 export const SPAWN_RETRY_AFTER_SECS = 5
-
-export class SpawnQueueFullError extends SpawnError {
-  readonly retryAfterSecs = SPAWN_RETRY_AFTER_SECS
-  constructor(waiting: number) {
-    super('spawn_queue_full', `${waiting} spawns are already waiting for one of ${SPAWN_CONCURRENCY_MAX} start slots; retry in ${SPAWN_RETRY_AFTER_SECS}s`, 503)
-  }
-}
 
 /** A start slot: `free()` gives it back (idempotent). */
 export interface SpawnSlot {
@@ -51,7 +45,7 @@ export class SpawnGate {
   /** Resolves with a slot when one is free; throws SpawnQueueFullError when too many wait. */
   enter(): Promise<SpawnSlot> {
     if (this.#active < this.#max) return Promise.resolve(this.#slot())
-    if (this.#waiting.length >= this.#queueMax) return Promise.reject(new SpawnQueueFullError(this.#waiting.length))
+    if (this.#waiting.length >= this.#queueMax) return Promise.reject(new SpawnQueueFullError(this.#waiting.length, SPAWN_CONCURRENCY_MAX, SPAWN_RETRY_AFTER_SECS))
     return new Promise((resolve) => this.#waiting.push(() => resolve(this.#slot())))
   }
 

@@ -8,18 +8,8 @@ import { wireAgentArgs } from '../../mcp/spawn.js'
 import { BROKER_BIN_PATH as BROKER_BIN, WiringError } from '../../mcp/wiring.js'
 import { cliFacts, HEADLESS_PROVIDER_NAMES } from '../../catalog/clis.js'
 import { buildChildEnv } from './env.js'
-
-export class SpawnError extends Error {
-  readonly code: string
-  /** HTTP status the API should answer with. */
-  readonly status: number
-  constructor(code: string, message: string, status = 500) {
-    super(message)
-    this.name = 'SpawnError'
-    this.code = code
-    this.status = status
-  }
-}
+import { SpawnError } from '../../errors/index.js'
+export { SpawnError } from '../../errors/index.js'
 
 /** A spawn request after edge validation (both spellings already merged). */
 export interface SpawnRequest {
@@ -75,24 +65,24 @@ export const CHILD_NODE_FLAGS = ['--max-semi-space-size=1']
 export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChannels: readonly string[]): PreparedSpawn {
   const problem = nameProblem(agentNameSchema, req.name) // the API checked it too; state.json and other callers too
   if (problem !== null) {
-    throw new SpawnError('invalid_name', `name: ${problem}`, 400)
+    throw new SpawnError('invalid_name', `name: ${problem}`)
   }
   const cwd = req.cwd ? resolve(brokerCwd, req.cwd) : brokerCwd
   try {
     if (!statSync(cwd).isDirectory()) throw new Error()
   } catch {
-    throw new SpawnError('invalid_cwd', `cwd '${cwd}' is not a directory`, 400)
+    throw new SpawnError('invalid_cwd', `cwd '${cwd}' is not a directory`)
   }
   let words: string[]
   try {
     words = splitCommand(req.cli)
   } catch (err) {
-    throw new SpawnError((err as CliParseError).code, (err as Error).message, 400)
+    throw new SpawnError((err as CliParseError).code, (err as Error).message)
   }
   const [command, ...inline] = words as [string, ...string[]]
   const executable = resolveExecutable(command, cwd, req.env?.PATH ?? process.env.PATH ?? '')
   if (executable === null) {
-    throw new SpawnError('cli_not_found', `cli '${command}' not found (not an executable file, nor on PATH)`, 400)
+    throw new SpawnError('cli_not_found', `cli '${command}' not found (not an executable file, nor on PATH)`)
   }
   const args = [...inline, ...req.args]
   if (req.model && !args.some((a) => a === '--model' || a.startsWith('--model=') || a === '-m' || a.startsWith('-m='))) {
@@ -101,14 +91,14 @@ export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChanne
   // Headless: the provider is the CLI's name (docs/clis.md); its executable may live anywhere.
   const provider = req.runtime === 'headless' ? basename(command).toLowerCase() : null
   if (provider !== null && !HEADLESS_PROVIDER_NAMES.includes(provider)) {
-    throw new SpawnError('unsupported_provider', `provider '${provider}' does not support headless transport (supported: ${HEADLESS_PROVIDER_NAMES.join(', ')})`, 400)
+    throw new SpawnError('unsupported_provider', `provider '${provider}' does not support headless transport (supported: ${HEADLESS_PROVIDER_NAMES.join(', ')})`)
   }
   // The CLI's catalogue entry adds its bypass flag and wires `broker mcp` (docs/clis.md).
   let wired: string[]
   try {
     wired = wireAgentArgs(cliFacts(provider ?? command), args, { cwd, skipRelayPrompt: req.skip_relay_prompt === true }).args
   } catch (err) {
-    if (err instanceof WiringError) throw new SpawnError(err.code, err.message, 400)
+    if (err instanceof WiringError) throw new SpawnError(err.code, err.message)
     throw err
   }
   const spec: AgentSpec = {
@@ -129,7 +119,7 @@ export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChanne
     ...(req.skip_relay_prompt ? { skip_relay_prompt: true } : {})
   }
   if (provider !== null) {
-    if (req.run_as) throw new SpawnError('run_as_unsupported', 'run_as is supported for the pty runtime only', 400)
+    if (req.run_as) throw new SpawnError('run_as_unsupported', 'run_as is supported for the pty runtime only')
     const argv = [...CHILD_NODE_FLAGS, BROKER_BIN, 'headless', '--agent-name', req.name, provider, '--bin', executable]
     if (wired.length > 0) argv.push('--', ...wired)
     return { spec, argv, cwd, executable }
@@ -203,13 +193,12 @@ export function resolveRunAs(value: string): RunAs {
     const entry = entries.find((e) => e.name === v)
     if (entry) found = { uid: entry.uid, gid: entry.gid, user: entry.name, home: entry.home }
   }
-  if (!found) throw new SpawnError('unknown_user', `run_as '${v}': no such user in ${PASSWD_PATH} (give a user name, a uid or uid:gid)`, 400)
+  if (!found) throw new SpawnError('unknown_user', `run_as '${v}': no such user in ${PASSWD_PATH} (give a user name, a uid or uid:gid)`)
   const self = process.geteuid?.()
   if (self !== undefined && self !== 0 && (found.uid !== self || found.gid !== process.getegid?.())) {
     throw new SpawnError(
       'run_as_not_permitted',
-      `run_as '${v}': the broker runs as uid ${self} and may not start processes as another user (it must run as root to use run_as)`,
-      403
+      `run_as '${v}': the broker runs as uid ${self} and may not start processes as another user (it must run as root to use run_as)`
     )
   }
   return found

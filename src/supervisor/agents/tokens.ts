@@ -8,17 +8,11 @@
  * with the secret itself and comparison time does not depend on how much of it matched.
  */
 import { createHash, randomBytes } from 'node:crypto'
+import { AgentTokenError } from '../../errors/index.js'
+export { AgentTokenError } from '../../errors/index.js'
 
 /** Prefix of generated tokens (`at_` + 32 hex), as the original's agent tokens. */
 export const AGENT_TOKEN_PREFIX = 'at_'
-
-export class AgentTokenError extends Error {
-  readonly code = 'invalid_agent_token'
-  constructor(message: string) {
-    super(message)
-    this.name = 'AgentTokenError'
-  }
-}
 
 function digest(token: string): string {
   return createHash('sha256').update(token).digest('hex')

@@ -1,6 +1,7 @@
 /** The delivery engine's request/result shapes, its typed errors and small pure helpers. */
 import type { HubMessage, RemoteDelivery } from '../../hub/types.js'
 import type { DeliveryRecord } from './tracker.js'
+export { NoRecipientError, UnknownAgentError, DeliveryNotFoundError, PossiblyTypedError } from '../../errors/index.js'
 
 export interface SendRequest {
   to: string
@@ -34,32 +35,6 @@ export interface Message extends HubMessage {
   idempotency_key?: string | null
 }
 
-export class NoRecipientError extends Error {
-  readonly code = 'agent_not_found'
-  readonly to: string
-  constructor(to: string) {
-    super(to.startsWith('#') ? `Agent "${to}" not found: no agent is subscribed to ${to}` : `Agent "${to}" not found`)
-    this.name = 'NoRecipientError'
-    this.to = to
-  }
-}
-
-export class UnknownAgentError extends Error {
-  readonly code = 'agent_not_found'
-  constructor(name: string) {
-    super(`agent_not_found: no worker named '${name}'`)
-    this.name = 'UnknownAgentError'
-  }
-}
-
-export class DeliveryNotFoundError extends Error {
-  readonly code = 'delivery_not_found'
-  constructor(id: string, why = 'no delivery with this id') {
-    super(`delivery_not_found: ${why} ('${id}')`)
-    this.name = 'DeliveryNotFoundError'
-  }
-}
-
 /** Who a send is from: the broker's own name for the dashboard and the orchestrator. */
 export function normalizeSender(from: string | null, brokerName: string): string {
   const f = (from ?? '').trim()
@@ -89,13 +64,3 @@ export function fromRemote(d: RemoteDelivery) {
   return { event_id: d.event_id, agent: d.agent, from: d.from, to: d.to, body: d.body, thread_id: d.thread_id, priority: d.priority, injection_mode: d.injection_mode, deadline_ms: d.deadline_ms }
 }
 
-/** A dead letter that was (partly) typed: redelivering it needs `force`. */
-export class PossiblyTypedError extends Error {
-  readonly code = 'possibly_typed'
-  readonly deliveryId: string
-  constructor(deliveryId: string, message: string) {
-    super(message)
-    this.name = 'PossiblyTypedError'
-    this.deliveryId = deliveryId
-  }
-}

@@ -10,27 +10,15 @@
  */
 import { fdatasyncSync, ftruncateSync, writeSync } from 'node:fs'
 import { open, rename, unlink } from 'node:fs/promises'
-import { basename, dirname } from 'node:path'
+import { dirname } from 'node:path'
 import { TEMP_CREATE_FLAGS } from '../../protocol/safe-open.js'
 import { shortWriteError, syncDir, tempPathFor, writeAllSync, writeFileAtomicSync } from '../../protocol/atomic-file.js'
+import { StorageUnavailableError, TornAppendError } from '../../errors/index.js'
+export { StorageUnavailableError, TornAppendError } from '../../errors/index.js'
 
 export { syncDir }
 
 const STORAGE_ERROR_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EFBIG', 'short_write'])
-
-/** The state dir cannot take a write: full, over quota, read-only or failing. */
-export class StorageUnavailableError extends Error {
-  readonly code = 'storage_unavailable'
-  /** The errno code behind it (ENOSPC, EIO…), or `short_write`. */
-  readonly cause_code: string
-  readonly path: string
-  constructor(path: string, causeCode: string, detail: string) {
-    super(`could not write ${basename(path)} (${causeCode}): ${detail}. Free space on the state dir's disk (or fix it) and retry; the broker recovers without a restart`)
-    this.name = 'StorageUnavailableError'
-    this.cause_code = causeCode
-    this.path = path
-  }
-}
 
 export function errnoCode(err: unknown): string {
   return typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'EIO'
@@ -78,19 +66,10 @@ export function appendRecord(io: AppendIo, fd: number, path: string, size: numbe
       try {
         io.truncate(fd, size)
       } catch (cutErr) {
-        throw new TornAppendError(path, size, cutErr)
+        throw new TornAppendError(path, size, errnoCode(cutErr), (cutErr as Error).message)
       }
     }
     throw asStorageError(path, err)
-  }
-}
-
-/** An append failed and the torn part could not be cut off: the file must be repaired first. */
-export class TornAppendError extends StorageUnavailableError {
-  readonly validBytes: number
-  constructor(path: string, validBytes: number, cause: unknown) {
-    super(path, errnoCode(cause), `a partial record could not be cut off (${(cause as Error).message})`)
-    this.validBytes = validBytes
   }
 }
 

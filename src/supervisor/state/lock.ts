@@ -7,16 +7,8 @@ import { closeSync, openSync, readFileSync, writeSync, fsyncSync } from 'node:fs
 import { randomUUID } from 'node:crypto'
 import { removeFile } from './files.js'
 import { isSameProcessAlive, startTicksOf } from '../process/proc.js'
-
-export class LockHeldError extends Error {
-  readonly code = 'lock_held'
-  readonly pid: number
-  constructor(root: string, pid: number) {
-    super(`another broker is already running on state dir ${root} (pid ${pid})`)
-    this.name = 'LockHeldError'
-    this.pid = pid
-  }
-}
+import { LockHeldError } from '../../errors/index.js'
+export { LockHeldError } from '../../errors/index.js'
 
 interface LockRecord {
   pid: number

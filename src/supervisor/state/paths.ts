@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { brokerNameSchema, nameProblem, toValidName } from '../../protocol/names.js'
+import { BrokerConfigError } from '../../errors/index.js'
+export { BrokerConfigError } from '../../errors/index.js'
 
 export interface BrokerPaths {
   root: string
@@ -21,14 +23,6 @@ export interface BrokerPaths {
   crashInsights: string
   /** PID journal of this run's children (pty child + CLI, with start times), for orphan reaping. */
   pids: string
-}
-
-/** A setting the broker refuses to start with (an untrusted state dir, a bad --name): the message says why. */
-export class BrokerConfigError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'BrokerConfigError'
-  }
 }
 
 /**
