@@ -1,6 +1,7 @@
 /** Request schemas at the edge (zod). Aliased fields are merged first: the first spelling present wins. */
 import { z } from 'zod'
-import type { SpawnRequest } from '../supervisor/agents/spawn-spec.js'
+import { spawnRequest, type SpawnRequest } from '../supervisor/agents/spawn-spec.js'
+import { restartPolicyWithDefaults } from '../supervisor/agents/restart-policy.js'
 import type { SendRequest } from '../supervisor/delivery/engine.js'
 import { agentNameSchema, channelSchema, senderSchema, targetSchema, threadIdSchema } from '../protocol/names.js'
 import { alias, checkName, missingField, validate } from './validate.js'
@@ -74,33 +75,19 @@ export function parseSpawn(body: unknown): SpawnRequest {
   if (v.shadow_of) checkName(agentNameSchema, v.shadow_of, 'shadow_of', 'A')
   const task = v.task?.trim() ? v.task : null
   const rp = v.restart_policy
-  return applySpawnFields(b, {
-    name: v.name,
-    cli: v.cli,
-    runtime: v.runtime,
-    args: v.args,
-    channels: v.channels,
-    model: v.model?.trim() ? v.model.trim() : null,
-    task,
-    cwd: v.cwd ?? null,
-    team: v.team ?? null,
-    shadow_of: v.shadow_of ?? null,
-    shadow_mode: v.shadow_mode ?? null,
-    idle_threshold_secs: v.idle_threshold_secs ?? null,
-    verify_window_secs: v.verify_window_secs ?? null,
-    inject_timeout_secs: v.inject_timeout_secs ?? null,
-    agent_token: v.agent_token?.trim() ? v.agent_token.trim() : null,
-    skip_relay_prompt: v.skip_relay_prompt === true,
-    run_as: v.run_as?.trim() ? v.run_as.trim() : null,
-    restart_policy: rp
-      ? {
-          enabled: rp.enabled ?? true,
-          max_restarts: rp.max_restarts ?? 5,
-          cooldown_ms: rp.cooldown_ms ?? 2000,
-          max_consecutive_failures: rp.max_consecutive_failures ?? 3
-        }
-      : null
-  })
+  const trimmed = (s: string | null | undefined) => (s?.trim() ? s.trim() : null)
+  return applySpawnFields(
+    b,
+    spawnRequest({
+      ...v,
+      model: trimmed(v.model),
+      task,
+      agent_token: trimmed(v.agent_token),
+      skip_relay_prompt: v.skip_relay_prompt === true,
+      run_as: trimmed(v.run_as),
+      restart_policy: rp ? restartPolicyWithDefaults(rp) : null
+    })
+  )
 }
 
 const sendSchema = z.object({

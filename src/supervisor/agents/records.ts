@@ -4,7 +4,7 @@
  * the team back (`--persist` / `--state-dir`).
  */
 import type { AgentSpec } from '../../protocol/frames.js'
-import type { SpawnRequest } from './spawn-spec.js'
+import { spawnRequest, type SpawnRequest } from './spawn-spec.js'
 import { readJson } from '../state/files.js'
 
 export interface AgentRecord {
@@ -50,23 +50,21 @@ export function requestFromRecord(name: string, rec: Partial<AgentRecord>): Spaw
   }
   const spec = rec.spec
   if (!spec || typeof spec.cli !== 'string') return null
-  return {
+  return spawnRequest({
     name,
     cli: spec.cli,
     runtime: spec.runtime,
     args: spec.args ?? [],
     channels: channels ?? spec.channels ?? [],
-    model: spec.model ?? null,
-    task: rec.initial_task ?? null,
-    cwd: spec.cwd ?? null,
-    team: spec.team ?? null,
-    shadow_of: spec.shadow_of ?? null,
-    shadow_mode: spec.shadow_mode ?? null,
-    idle_threshold_secs: null,
-    verify_window_secs: spec.verify_window_secs ?? null,
-    inject_timeout_secs: null,
-    restart_policy: spec.restart_policy ?? rec.restart_policy ?? null
-  }
+    model: spec.model,
+    task: rec.initial_task,
+    cwd: spec.cwd,
+    team: spec.team,
+    shadow_of: spec.shadow_of,
+    shadow_mode: spec.shadow_mode,
+    verify_window_secs: spec.verify_window_secs,
+    restart_policy: spec.restart_policy ?? rec.restart_policy
+  })
 }
 
 /** Agents recorded by a previous run, in their recorded order. Unreadable records are skipped. */

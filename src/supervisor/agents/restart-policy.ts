@@ -35,15 +35,18 @@ export type { RestartPolicy }
 /** Exit status of the pty child when the CLI cannot be started (src/pty/exit.ts). */
 const EXIT_CANNOT_START = 127
 
+/** A policy with the defaults for what `p` leaves out (a spawn may name only some fields). */
+export function restartPolicyWithDefaults(p: { [K in keyof RestartPolicy]?: RestartPolicy[K] | undefined } = {}): RestartPolicy {
+  return {
+    enabled: p.enabled ?? true,
+    max_restarts: p.max_restarts ?? RESTART_DEFAULT_MAX_RESTARTS,
+    cooldown_ms: p.cooldown_ms ?? RESTART_DEFAULT_COOLDOWN_MS,
+    max_consecutive_failures: p.max_consecutive_failures ?? RESTART_DEFAULT_MAX_CONSECUTIVE_FAILURES
+  }
+}
+
 export function effectivePolicy(p: RestartPolicy | null | undefined): RestartPolicy {
-  return (
-    p ?? {
-      enabled: true,
-      max_restarts: RESTART_DEFAULT_MAX_RESTARTS,
-      cooldown_ms: RESTART_DEFAULT_COOLDOWN_MS,
-      max_consecutive_failures: RESTART_DEFAULT_MAX_CONSECUTIVE_FAILURES
-    }
-  )
+  return p ?? restartPolicyWithDefaults()
 }
 
 export interface ExitFacts {

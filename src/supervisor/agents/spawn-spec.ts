@@ -46,6 +46,34 @@ export interface SpawnRequest {
   run_as?: string | null
 }
 
+type OptionalSpawnFields = Omit<SpawnRequest, 'name' | 'cli' | 'runtime'>
+
+/**
+ * A spawn request from what its source knows (the API body, an older agent record): fields left
+ * out (or undefined) are null, or empty for `args` and `channels`. The one place it is built.
+ */
+export function spawnRequest(given: Pick<SpawnRequest, 'name' | 'cli' | 'runtime'> & { [K in keyof OptionalSpawnFields]?: OptionalSpawnFields[K] | undefined }): SpawnRequest {
+  const req: SpawnRequest = {
+    name: given.name,
+    cli: given.cli,
+    runtime: given.runtime,
+    args: [],
+    channels: [],
+    model: null,
+    task: null,
+    cwd: null,
+    team: null,
+    shadow_of: null,
+    shadow_mode: null,
+    idle_threshold_secs: null,
+    verify_window_secs: null,
+    inject_timeout_secs: null,
+    restart_policy: null
+  }
+  for (const [k, v] of Object.entries(given)) if (v !== undefined) (req as unknown as Record<string, unknown>)[k] = v
+  return req
+}
+
 export interface PreparedSpawn {
   spec: AgentSpec
   argv: string[]
