@@ -73,3 +73,18 @@ export function sendError(res: ServerResponse, err: unknown): ErrorAnswer {
 export function apiError(code: ErrorCode, message: string, family: ErrorFamily = 'B', details: Record<string, unknown> = {}): BrokerError {
   return new BrokerError(code, message, { family, details })
 }
+
+type ErrorClass = abstract new (...args: never[]) => BrokerError
+
+/**
+ * Awaits `action` of a route that answers in family A: a catalogue error of one of `kinds` is
+ * answered in family A, with those of `details` it does not carry itself.
+ */
+export async function orFamilyA<T>(action: Promise<T>, kinds: readonly ErrorClass[], details: Record<string, unknown> = {}): Promise<T> {
+  try {
+    return await action
+  } catch (err) {
+    if (err instanceof BrokerError && kinds.some((k) => err instanceof k)) throw err.inFamily('A', { ...details, ...err.details })
+    throw err
+  }
+}

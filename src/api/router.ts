@@ -17,6 +17,9 @@ export interface RouteContext {
 
 export type Handler = (ctx: RouteContext) => Promise<void> | void
 
+/** A module's routes: `'METHOD /path/:param'` → handler, matched in this order. */
+export type Routes = Readonly<Record<string, Handler>>
+
 interface Route {
   method: string
   regex: RegExp
@@ -42,6 +45,14 @@ export class Router {
       })
       .join('/')
     this.#routes.push({ method, regex: new RegExp(`^${source}$`), keys, handler })
+    return this
+  }
+
+  addRoutes(routes: Routes): this {
+    for (const [key, handler] of Object.entries(routes)) {
+      const space = key.indexOf(' ')
+      this.add(key.slice(0, space), key.slice(space + 1), handler)
+    }
     return this
   }
 

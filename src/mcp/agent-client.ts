@@ -1,5 +1,6 @@
 /** The agent API client (docs/api-agents.md): what `broker mcp`'s tools call, as the agent. */
 import type { AgentIdentity } from './identity.js'
+import { BrokerUnreachableError, callBroker, errorOfAnswer, type BrokerAnswer } from '../client/http.js'
 import { AgentApiError } from '../errors/index.js'
 export { AgentApiError } from '../errors/index.js'
 
@@ -73,32 +74,18 @@ export class AgentClient {
   }
 
   async #call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-    let res: Response
+    let res: BrokerAnswer
     try {
-      res = await fetch(`${this.#id.url}${path}`, {
-        method,
-        headers: { 'x-agent-token': this.#id.token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(MCP_HTTP_TIMEOUT_MS)
-      })
+      res = await callBroker(this.#id.url, path, { method, headers: { 'x-agent-token': this.#id.token }, body, timeoutMs: MCP_HTTP_TIMEOUT_MS })
     } catch (err) {
-      throw new AgentApiError('broker_unreachable', 0, `cannot reach the broker at ${this.#id.url}: ${(err as Error).message}`)
-    }
-    const text = await res.text()
-    let json: unknown = null
-    try {
-      json = text ? JSON.parse(text) : null
-    } catch {
-      // not JSON: reported below
+      if (err instanceof BrokerUnreachableError) throw new AgentApiError(err.code, 0, err.message)
+      throw err
     }
     if (!res.ok) {
-      const o = (json ?? {}) as { code?: string; message?: string; error?: string | { code?: string; message?: string } }
-      const e = typeof o.error === 'object' && o.error !== null ? o.error : null
-      const code = o.code ?? e?.code ?? `http_${res.status}`
-      const message = o.message ?? e?.message ?? (typeof o.error === 'string' ? o.error : text || res.statusText)
-      throw new AgentApiError(code, res.status, message)
+      const e = errorOfAnswer(res)
+      throw new AgentApiError(e.code, res.status, e.message)
     }
-    if (json === null) throw new AgentApiError('bad_response', res.status, `the broker answered ${path} with no JSON`)
-    return json
+    if (res.json === null) throw new AgentApiError('bad_response', res.status, `the broker answered ${path} with no JSON`)
+    return res.json
   }
 }

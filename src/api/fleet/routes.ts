@@ -9,7 +9,7 @@
  */
 import type { FleetCall, FleetReply } from '../../hub/types.js'
 import { apiError, sendJson } from '../reply.js'
-import type { RouteContext, Router } from '../router.js'
+import type { RouteContext, Routes } from '../router.js'
 import { readJson } from '../validate.js'
 import { fleetServer } from './serve.js'
 
@@ -51,10 +51,10 @@ async function snapshotOf(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, reply.status, reply.body)
 }
 
-export function registerFleetRoutes(r: Router): void {
-  r.add('GET', '/api/agents', agents)
-  r.add('GET', '/api/fleet/nodes', nodes)
-  r.add('POST', '/api/fleet/nodes/:node/spawn', spawnOn)
-  r.add('DELETE', '/api/fleet/nodes/:node/agents/:name', releaseOn)
-  r.add('GET', '/api/fleet/agents/:name/snapshot', snapshotOf)
+export const fleetRoutes: Routes = {
+  'GET /api/agents': agents,
+  'GET /api/fleet/nodes': nodes,
+  'POST /api/fleet/nodes/:node/spawn': spawnOn,
+  'DELETE /api/fleet/nodes/:node/agents/:name': releaseOn,
+  'GET /api/fleet/agents/:name/snapshot': snapshotOf
 }

@@ -4,7 +4,7 @@
  * it sent. The sender is always the token's agent; a `from` in the body is ignored.
  */
 import { apiError, sendJson } from '../reply.js'
-import type { RouteContext, Router } from '../router.js'
+import type { RouteContext, Routes } from '../router.js'
 import { parseSend } from '../schemas.js'
 import { readJson, validate } from '../validate.js'
 import { performSearch, performSend } from './messages.js'
@@ -141,13 +141,13 @@ async function done(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { success: true, name, task_complete: true })
 }
 
-export function registerAgentRoutes(r: Router): void {
-  r.add('POST', '/api/agent/send', agentSend)
-  r.add('GET', '/api/agent/inbox', inbox)
-  r.add('GET', '/api/agent/messages/search', (ctx) => performSearch(ctx, callingAgent(ctx)))
-  r.add('GET', '/api/agent/agents', agents)
-  r.add('GET', '/api/agent/deliveries/:id', delivery)
-  r.add('GET', '/api/agent/self', self)
-  r.add('POST', '/api/agent/result', result)
-  r.add('POST', '/api/agent/done', done)
+export const agentRoutes: Routes = {
+  'POST /api/agent/send': agentSend,
+  'GET /api/agent/inbox': inbox,
+  'GET /api/agent/messages/search': (ctx) => performSearch(ctx, callingAgent(ctx)),
+  'GET /api/agent/agents': agents,
+  'GET /api/agent/deliveries/:id': delivery,
+  'GET /api/agent/self': self,
+  'POST /api/agent/result': result,
+  'POST /api/agent/done': done
 }

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { subscribeChannels, unsubscribeChannels } from '../../supervisor/agents/channels.js'
 import { channelSchema } from '../../protocol/names.js'
 import { sendJson } from '../reply.js'
-import type { RouteContext, Router } from '../router.js'
+import type { RouteContext, Routes } from '../router.js'
 import { checkName, readJson, validate } from '../validate.js'
 
 const channelsSchema = z.object({ channels: z.array(z.string()) })
@@ -19,7 +19,7 @@ function handler(op: typeof subscribeChannels) {
   }
 }
 
-export function registerChannelRoutes(r: Router): void {
-  r.add('POST', '/api/spawned/:name/subscribe', handler(subscribeChannels))
-  r.add('POST', '/api/spawned/:name/unsubscribe', handler(unsubscribeChannels))
+export const channelRoutes: Routes = {
+  'POST /api/spawned/:name/subscribe': handler(subscribeChannels),
+  'POST /api/spawned/:name/unsubscribe': handler(unsubscribeChannels)
 }

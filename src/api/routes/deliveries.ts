@@ -5,7 +5,7 @@
 import { z } from 'zod'
 import type { DeliveryRecord } from '../../supervisor/delivery/tracker.js'
 import { apiError, sendJson } from '../reply.js'
-import type { RouteContext, Router } from '../router.js'
+import type { RouteContext, Routes } from '../router.js'
 import { readJson } from '../validate.js'
 
 const modeSchema = z.object({
@@ -118,13 +118,13 @@ function flush(ctx: RouteContext): void {
   sendJson(ctx.res, 200, { flushed: ctx.rt.messaging.modes.flush(ctx.params.name!) })
 }
 
-export function registerDeliveryRoutes(r: Router): void {
-  r.add('GET', '/api/deliveries', listDeliveries)
-  r.add('GET', '/api/deliveries/:id', getDelivery)
-  r.add('GET', '/api/dead-letters', listDeadLetters)
-  r.add('POST', '/api/dead-letters/:id/redeliver', redeliver)
-  r.add('GET', '/api/spawned/:name/delivery-mode', getMode)
-  r.add('PUT', '/api/spawned/:name/delivery-mode', putMode)
-  r.add('GET', '/api/spawned/:name/pending', pending)
-  r.add('POST', '/api/spawned/:name/flush', flush)
+export const deliveryRoutes: Routes = {
+  'GET /api/deliveries': listDeliveries,
+  'GET /api/deliveries/:id': getDelivery,
+  'GET /api/dead-letters': listDeadLetters,
+  'POST /api/dead-letters/:id/redeliver': redeliver,
+  'GET /api/spawned/:name/delivery-mode': getMode,
+  'PUT /api/spawned/:name/delivery-mode': putMode,
+  'GET /api/spawned/:name/pending': pending,
+  'POST /api/spawned/:name/flush': flush
 }

@@ -7,7 +7,7 @@ import type { DeliveryStage } from '../../supervisor/delivery/tracker.js'
 import type { Broker } from '../../supervisor/broker.js'
 import { rssBytes } from '../../supervisor/process/proc.js'
 import { apiError, sendJson } from '../reply.js'
-import type { RouteContext, Router } from '../router.js'
+import type { RouteContext, Routes } from '../router.js'
 
 const STAGES: readonly DeliveryStage[] = ['accepted', 'queued', 'injecting', 'injected', 'verified', 'failed', 'dead_lettered']
 
@@ -130,11 +130,11 @@ function metrics(ctx: RouteContext): void {
   sendJson(ctx.res, 200, { agents, broker })
 }
 
-export function registerHealthRoutes(r: Router): void {
-  r.add('GET', '/api/metrics', metrics)
-  r.add('POST', '/api/metrics/reset', (ctx) => {
+export const healthRoutes: Routes = {
+  'GET /api/metrics': metrics,
+  'POST /api/metrics/reset': (ctx) => {
     ctx.rt.loop.reset()
     sendJson(ctx.res, 200, { reset: true })
-  })
-  r.add('GET', '/api/crash-insights', (ctx) => sendJson(ctx.res, 200, ctx.rt.lifecycle.crashes.summary()))
+  },
+  'GET /api/crash-insights': (ctx) => sendJson(ctx.res, 200, ctx.rt.lifecycle.crashes.summary())
 }

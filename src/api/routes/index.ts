@@ -5,23 +5,23 @@
 import { API_PROTOCOL_VERSION, BROKER_VERSION } from '../../protocol/constants.js'
 import { SpawnError } from '../../supervisor/agents/spawn-spec.js'
 import { agentView } from '../views.js'
-import { apiError, sendJson } from '../reply.js'
-import { Router, type RouteContext } from '../router.js'
+import { apiError, orFamilyA, sendJson } from '../reply.js'
+import { Router, type RouteContext, type Routes } from '../router.js'
 import { parseSpawn } from '../schemas.js'
 import { readJson, validate } from '../validate.js'
 import { z } from 'zod'
 import { OWNER_LEASE_MS } from '../../supervisor/config.js'
 
 const shutdownSchema = z.object({ keep_agents: z.boolean().optional(), keepAgents: z.boolean().optional() }).passthrough()
-import { registerDeliveryRoutes } from './deliveries.js'
-import { registerHealthRoutes } from './health.js'
-import { registerAgentRoutes } from './agents.js'
-import { registerChannelRoutes } from './channels.js'
-import { registerMessageRoutes } from './messages.js'
-import { registerPtyRoutes } from './pty.js'
-import { registerStatusRoutes } from './status.js'
-import { registerUiRoutes } from '../ui/routes.js'
-import { registerFleetRoutes } from '../fleet/routes.js'
+import { deliveryRoutes } from './deliveries.js'
+import { healthRoutes } from './health.js'
+import { agentRoutes } from './agents.js'
+import { channelRoutes } from './channels.js'
+import { messageRoutes } from './messages.js'
+import { ptyRoutes } from './pty.js'
+import { statusRoutes } from './status.js'
+import { uiRoutes } from '../ui/routes.js'
+import { fleetRoutes } from '../fleet/routes.js'
 import { MEMBERSHIPS, WORKSPACE_ID } from '../workspace.js'
 import { eventStreamCount } from '../ws/events.js'
 
@@ -45,24 +45,19 @@ function healthBody(ctx: RouteContext) {
 
 async function spawn(ctx: RouteContext): Promise<void> {
   const req = parseSpawn(await readJson(ctx.req, 'A'))
-  try {
-    // Waits for a start slot; the agent's record is on disk before its child starts (else 507).
-    const handle = await ctx.rt.spawnAgent(req)
-    sendJson(ctx.res, 200, {
-      success: true,
-      name: handle.name,
-      runtime: handle.spec.runtime,
-      model: handle.spec.model ?? null,
-      pid: handle.pid ?? 0,
-      sessionId: ctx.rt.lifecycle.requestOf(handle.name)?.session_id ?? undefined,
-      pre_registered: false,
-      warning: null
-    })
-  } catch (err) {
-    // A refused spawn answers in family A and names the agent (a full queue adds retry_after_secs).
-    if (err instanceof SpawnError) throw err.inFamily('A', { name: req.name })
-    throw err
-  }
+  // Waits for a start slot; the agent's record is on disk before its child starts (else 507).
+  // A refused spawn names the agent (a full queue adds retry_after_secs).
+  const handle = await orFamilyA(ctx.rt.spawnAgent(req), [SpawnError], { name: req.name })
+  sendJson(ctx.res, 200, {
+    success: true,
+    name: handle.name,
+    runtime: handle.spec.runtime,
+    model: handle.spec.model ?? null,
+    pid: handle.pid ?? 0,
+    sessionId: ctx.rt.lifecycle.requestOf(handle.name)?.session_id ?? undefined,
+    pre_registered: false,
+    warning: null
+  })
 }
 
 async function release(ctx: RouteContext): Promise<void> {
@@ -87,10 +82,10 @@ function notAnUpgrade(): never {
   throw apiError('invalid_request', "Connection header did not include 'upgrade'")
 }
 
-export function buildRouter(): Router {
-  const r = new Router()
-  r.add('GET', '/health', (ctx) => sendJson(ctx.res, 200, healthBody(ctx)))
-  r.add('GET', '/api/session', (ctx) =>
+/** Session, spawn and release, event replay, shutdown; the other routes live with their area. */
+const coreRoutes: Routes = {
+  'GET /health': (ctx) => sendJson(ctx.res, 200, healthBody(ctx)),
+  'GET /api/session': (ctx) =>
     sendJson(ctx.res, 200, {
       broker_version: BROKER_VERSION,
       protocol_version: API_PROTOCOL_VERSION,
@@ -101,9 +96,8 @@ export function buildRouter(): Router {
       // No cloud: the one workspace is local; a workspace key a client passed is recorded, not used.
       workspace: { id: WORKSPACE_ID, kind: 'local', cloud: false, key_received: Boolean(ctx.rt.config.workspaceKey) },
       uptime_secs: Math.floor((Date.now() - ctx.rt.startedAt) / 1000)
-    })
-  )
-  r.add('POST', '/api/session/renew', (ctx) => {
+    }),
+  'POST /api/session/renew': (ctx) => {
     ctx.rt.renewLease()
     const lease = ctx.rt.config.leaseEnabled
     sendJson(ctx.res, 200, {
@@ -111,19 +105,19 @@ export function buildRouter(): Router {
       expires_in_secs: lease ? Math.round((ctx.rt.config.leaseMs ?? OWNER_LEASE_MS) / 1000) : 0,
       persist: ctx.rt.config.paths.mode === 'persist'
     })
-  })
-  r.add('POST', '/api/spawn', spawn)
-  r.add('GET', '/api/spawned', (ctx) => sendJson(ctx.res, 200, { agents: [...ctx.rt.agents.values()].map((e) => agentView(ctx.rt, e)) }))
-  r.add('DELETE', '/api/spawned/:name', release)
-  r.add('GET', '/api/events/replay', (ctx) => {
+  },
+  'POST /api/spawn': spawn,
+  'GET /api/spawned': (ctx) => sendJson(ctx.res, 200, { agents: [...ctx.rt.agents.values()].map((e) => agentView(ctx.rt, e)) }),
+  'DELETE /api/spawned/:name': release,
+  'GET /api/events/replay': (ctx) => {
     const since = sinceParam(ctx.url)
     const replay = ctx.rt.events.replay(since)
     ctx.res.writeHead(200, { 'content-type': 'application/json' })
     ctx.res.end(
       `{"events":[${replay.events.map((e) => e.json).join(',')}],"gap":${replay.gap},"oldestAvailable":${replay.gap ? replay.oldestAvailable : since}}`
     )
-  })
-  r.add('POST', '/api/shutdown', async (ctx) => {
+  },
+  'POST /api/shutdown': async (ctx) => {
     // `keep_agents` (or `keepAgents`): a planned hand-over — the agents keep running and the next
     // broker on this state dir adopts them (durable brokers only: nobody can restart an ephemeral one).
     const body = validate(shutdownSchema, (await readJson(ctx.req, 'B')) ?? {}, 'B')
@@ -133,18 +127,16 @@ export function buildRouter(): Router {
     }
     sendJson(ctx.res, 200, { status: 'shutting_down', keep_agents: keepAgents })
     setImmediate(() => void ctx.rt.shutdown('api shutdown', { keepAgents }))
-  })
-  r.add('GET', '/ws', notAnUpgrade)
-  r.add('GET', '/api/input/:name/stream', notAnUpgrade)
-  registerPtyRoutes(r)
-  registerChannelRoutes(r)
-  registerMessageRoutes(r)
-  registerStatusRoutes(r)
-  registerAgentRoutes(r)
-  registerDeliveryRoutes(r)
-  registerHealthRoutes(r)
-  registerUiRoutes(r)
-  registerFleetRoutes(r)
+  },
+  'GET /ws': notAnUpgrade,
+  'GET /api/input/:name/stream': notAnUpgrade
+}
+
+export function buildRouter(): Router {
+  const r = new Router()
+  for (const routes of [coreRoutes, ptyRoutes, channelRoutes, messageRoutes, statusRoutes, agentRoutes, deliveryRoutes, healthRoutes, uiRoutes, fleetRoutes]) {
+    r.addRoutes(routes)
+  }
   return r
 }
 

@@ -6,8 +6,8 @@ import { HubUnavailableError } from '../../hub/types.js'
 import { NoRecipientError, type SendRequest } from '../../supervisor/delivery/engine.js'
 import { buildQuery, SEARCH_TERMS_MAX } from '../../history/query.js'
 import { SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, type SearchResult } from '../../history/search.js'
-import { apiError, sendJson } from '../reply.js'
-import type { RouteContext, Router } from '../router.js'
+import { apiError, orFamilyA, sendJson } from '../reply.js'
+import type { RouteContext, Routes } from '../router.js'
 import { parseSearchParams, parseSend } from '../schemas.js'
 import { buildThreads } from './threads.js'
 import { readJson } from '../validate.js'
@@ -15,26 +15,20 @@ import { WORKSPACE_ID } from '../workspace.js'
 
 /** Sends and replies in the `/api/send` shape; shared by the admin and the agent send routes. */
 export async function performSend(ctx: RouteContext, req: SendRequest): Promise<void> {
-  try {
-    const result = await ctx.rt.send(req)
-    sendJson(ctx.res, 200, {
-      success: true,
-      event_id: result.event_id,
-      delivered: result.deliveries.length,
-      status: 'accepted',
-      local: true,
-      workspace_id: WORKSPACE_ID,
-      workspace_alias: null,
-      targets: result.targets,
-      deliveries: result.deliveries,
-      duplicate: result.duplicate
-    })
-  } catch (err) {
-    if (err instanceof NoRecipientError) throw err.inFamily('A')
-    // The recipients are on other nodes and the team's NATS server cannot take the message now.
-    if (err instanceof HubUnavailableError) throw err.inFamily('A', { to: req.to })
-    throw err
-  }
+  // hub_unavailable: the recipients are on other nodes and the team's NATS server cannot take the message now.
+  const result = await orFamilyA(ctx.rt.send(req), [NoRecipientError, HubUnavailableError], { to: req.to })
+  sendJson(ctx.res, 200, {
+    success: true,
+    event_id: result.event_id,
+    delivered: result.deliveries.length,
+    status: 'accepted',
+    local: true,
+    workspace_id: WORKSPACE_ID,
+    workspace_alias: null,
+    targets: result.targets,
+    deliveries: result.deliveries,
+    duplicate: result.duplicate
+  })
 }
 
 async function send(ctx: RouteContext): Promise<void> {
@@ -94,9 +88,9 @@ export async function performSearch(ctx: RouteContext, agent: string | null): Pr
   })
 }
 
-export function registerMessageRoutes(r: Router): void {
-  r.add('POST', '/api/send', send)
-  r.add('GET', '/api/messages/search', (ctx) => performSearch(ctx, null))
-  r.add('GET', '/api/threads', threads)
-  r.add('GET', '/api/history/stats', historyStats)
+export const messageRoutes: Routes = {
+  'POST /api/send': send,
+  'GET /api/messages/search': (ctx) => performSearch(ctx, null),
+  'GET /api/threads': threads,
+  'GET /api/history/stats': historyStats
 }

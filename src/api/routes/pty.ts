@@ -5,8 +5,8 @@ import { z } from 'zod'
 import { BrokerError } from '../../errors/index.js'
 import { inputWriterFor } from '../ws/input-writer.js'
 import { interruptKeyFor } from '../ws/interrupt.js'
-import { apiError, sendJson } from '../reply.js'
-import type { RouteContext, Router } from '../router.js'
+import { apiError, orFamilyA, sendJson } from '../reply.js'
+import type { RouteContext, Routes } from '../router.js'
 import { inputSchema, resizeSchema } from '../schemas.js'
 import { readJson, validate } from '../validate.js'
 import { requireAgent } from '../views.js'
@@ -80,19 +80,14 @@ async function interrupt(ctx: RouteContext): Promise<void> {
   if (ctx.req.headers['content-type']?.includes('application/json')) await readJson(ctx.req, 'A')
   const entry = requireAgentA(ctx)
   const key = interruptKeyFor(entry.handle.spec.cli)
-  try {
-    await inputWriterFor(ctx.rt).write(entry.handle.name, key.bytes)
-  } catch (err) {
-    if (err instanceof BrokerError) throw err.inFamily('A', { name: entry.handle.name })
-    throw err
-  }
+  await orFamilyA(inputWriterFor(ctx.rt).write(entry.handle.name, key.bytes), [BrokerError], { name: entry.handle.name })
   sendJson(ctx.res, 200, { success: true, name: entry.handle.name, key: key.key })
 }
 
-export function registerPtyRoutes(r: Router): void {
-  r.add('GET', '/api/spawned/:name/snapshot', snapshot)
-  r.add('POST', '/api/spawned/:name/model', setModel)
-  r.add('POST', '/api/input/:name', input)
-  r.add('POST', '/api/resize/:name', resize)
-  r.add('POST', '/api/agents/by-name/:name/interrupt', interrupt)
+export const ptyRoutes: Routes = {
+  'GET /api/spawned/:name/snapshot': snapshot,
+  'POST /api/spawned/:name/model': setModel,
+  'POST /api/input/:name': input,
+  'POST /api/resize/:name': resize,
+  'POST /api/agents/by-name/:name/interrupt': interrupt
 }

@@ -1,7 +1,7 @@
 /** Broker-wide views: status, config, preflight. */
 import { z } from 'zod'
 import { sendJson } from '../reply.js'
-import type { RouteContext, Router } from '../router.js'
+import type { RouteContext, Routes } from '../router.js'
 import { readJson, validate } from '../validate.js'
 import { agentView } from '../views.js'
 import { MEMBERSHIPS, WORKSPACE_ID } from '../workspace.js'
@@ -61,8 +61,8 @@ async function preflight(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, { queued: body.agents.length })
 }
 
-export function registerStatusRoutes(r: Router): void {
-  r.add('GET', '/api/status', status)
-  r.add('GET', '/api/config', config)
-  r.add('POST', '/api/preflight', preflight)
+export const statusRoutes: Routes = {
+  'GET /api/status': status,
+  'GET /api/config': config,
+  'POST /api/preflight': preflight
 }

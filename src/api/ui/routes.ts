@@ -1,7 +1,7 @@
 /** `POST /api/observer-token` (admin key only) and `GET /api/whoami` (which role a credential has). */
 import { z } from 'zod'
 import { apiError, sendJson } from '../reply.js'
-import type { RouteContext, Router } from '../router.js'
+import type { RouteContext, Routes } from '../router.js'
 import { readJson, validate } from '../validate.js'
 import { OBSERVER_TOKEN_DEFAULT_TTL_SECS, OBSERVER_TOKEN_MAX_TTL_SECS, observerTokensFor } from './observer-tokens.js'
 
@@ -26,7 +26,7 @@ async function issue(ctx: RouteContext): Promise<void> {
   })
 }
 
-export function registerUiRoutes(r: Router): void {
-  r.add('POST', '/api/observer-token', issue)
-  r.add('GET', '/api/whoami', (ctx) => sendJson(ctx.res, 200, { role: ctx.role ?? 'admin', broker: ctx.rt.config.name }))
+export const uiRoutes: Routes = {
+  'POST /api/observer-token': issue,
+  'GET /api/whoami': (ctx) => sendJson(ctx.res, 200, { role: ctx.role ?? 'admin', broker: ctx.rt.config.name })
 }

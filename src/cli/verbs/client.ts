@@ -5,6 +5,7 @@
  */
 import WebSocket from 'ws'
 import { RemoteError } from '../../errors/index.js'
+import { BrokerUnreachableError, callBroker, errorOfAnswer, type BrokerAnswer } from '../../client/http.js'
 import { flagString, parseArgs, UsageError, type ParsedArgs } from '../args.js'
 import { DumpPtyError, resolveBroker, type BrokerTarget } from '../dump-pty.js'
 
@@ -42,18 +43,6 @@ export interface ApiReply {
   body: Record<string, unknown>
 }
 
-function errorOf(status: number, body: Record<string, unknown>, text: string): { code: string; message: string } {
-  const nested = body.error && typeof body.error === 'object' ? (body.error as Record<string, unknown>) : null
-  const message =
-    (typeof body.message === 'string' && body.message) ||
-    (nested && typeof nested.message === 'string' && nested.message) ||
-    (typeof body.error === 'string' && body.error) ||
-    text ||
-    `HTTP ${status}`
-  const code = (typeof body.code === 'string' && body.code) || (nested && typeof nested.code === 'string' && nested.code) || `http_${status}`
-  return { code, message }
-}
-
 export class BrokerClient {
   readonly target: BrokerTarget
   constructor(target: BrokerTarget) {
@@ -64,37 +53,26 @@ export class BrokerClient {
     return this.target.url
   }
 
-  #headers(json: boolean): Record<string, string> {
-    return { ...(this.target.apiKey ? { 'x-api-key': this.target.apiKey } : {}), ...(json ? { 'content-type': 'application/json' } : {}) }
+  #headers(): Record<string, string> {
+    return this.target.apiKey ? { 'x-api-key': this.target.apiKey } : {}
   }
+
 
   /** Calls a route; a non-2xx answer throws a CliError (404 → EXIT_NOT_FOUND, 401/403 → EXIT_NO_BROKER). */
   async call(method: string, path: string, body?: unknown): Promise<ApiReply> {
-    let res: Response
+    let res: BrokerAnswer
     try {
-      res = await fetch(this.url + path, {
-        method,
-        headers: this.#headers(body !== undefined),
-        signal: AbortSignal.timeout(API_CALL_TIMEOUT_MS),
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {})
-      })
+      res = await callBroker(this.url, path, { method, headers: this.#headers(), body, timeoutMs: API_CALL_TIMEOUT_MS })
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
-      throw new CliError('broker_unreachable', `no broker answers at ${this.url} (${cause}); is \`broker init\` running?`, EXIT_NO_BROKER)
-    }
-    const text = await res.text()
-    let parsed: Record<string, unknown> = {}
-    try {
-      const v = JSON.parse(text) as unknown
-      if (v && typeof v === 'object') parsed = v as Record<string, unknown>
-    } catch {
-      // not JSON
+      if (!(err instanceof BrokerUnreachableError)) throw err
+      throw new CliError('broker_unreachable', `no broker answers at ${this.url} (${err.detail}); is \`broker init\` running?`, EXIT_NO_BROKER)
     }
     if (!res.ok) {
-      const e = errorOf(res.status, parsed, text)
+      const e = errorOfAnswer(res)
       const exit = res.status === 404 ? EXIT_NOT_FOUND : res.status === 401 ? EXIT_NO_BROKER : EXIT_FAILED
       throw new CliError(e.code, `${res.status} ${e.code}: ${e.message}`, exit)
     }
+    const parsed = res.json && typeof res.json === 'object' ? (res.json as Record<string, unknown>) : {}
     return { status: res.status, body: parsed }
   }
 
@@ -108,7 +86,7 @@ export class BrokerClient {
    * are not lost.
    */
   openSocket(path: string, onText?: (text: string) => void): Promise<WebSocket> {
-    const ws = new WebSocket(this.url.replace(/^http/, 'ws') + path, { headers: this.#headers(false) })
+    const ws = new WebSocket(this.url.replace(/^http/, 'ws') + path, { headers: this.#headers() })
     if (onText) ws.on('message', (data) => onText(String(data)))
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(ws))
