@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { ECHO_CLI, type BrokerEventJson, type EventLog, type TestBroker } from '../e2e/harness.js'
 import { SLOW_REPLY_MS, type FakeModels } from './fake-models.js'
 import { configure, type CliPin } from './setups.js'
+import { CLI_CATALOG } from '../../src/catalog/clis.js'
 
 export interface CheckResult {
   check: string
@@ -49,6 +50,15 @@ export function agentPids(name: string): number[] {
     }
   }
   return out
+}
+
+/** A process's argv as one string (empty when it is gone). */
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ')
+  } catch {
+    return ''
+  }
 }
 
 interface Outcome {
@@ -249,6 +259,33 @@ export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckR
       check: 'login wall → blocked',
       ok: e?.kind === 'agent_blocked' && state?.current_state === 'blocked',
       detail: e ? `${e.kind}${e.reason ? `: ${String(e.reason)}` : ''}; /api/spawned says ${String(state?.current_state)}` : 'nothing within the wait'
+    }
+  })
+
+  await step('untrusted folder: flags and tools intact', async () => {
+    // The folder was never trusted by the suite: whatever the CLI did about it (a dialog answered,
+    // a workspace-trust setting), it still runs with its bypass flag and the relay MCP server.
+    const flags = CLI_CATALOG[pin.name].bypass.flags
+    const argvs = agentPids(agent).map(cmdline)
+    const flagged = flags.length === 0 || argvs.some((a) => flags.every((f) => a.includes(f)))
+    const screen = await run.screen(agent)
+    const shown = pin.bypassOnScreen === undefined || pin.bypassOnScreen.test(screen)
+    const turns = ctx.models.recorded.filter((r) => r.agentTurn && r.atMs >= spawnedAtMs)
+    const last = turns.at(-1)
+    const tools = last !== undefined && last.tools.some((t) => /message_dm_send/.test(t))
+    const answered = ctx.events.of('agent_auto_answered', agent).map((x) => x.rule)
+    if (!(flagged && shown && tools)) process.stderr.write(`--- screen of ${agent}:\n${screen}\n`)
+    return {
+      check: 'untrusted folder: flags and tools intact',
+      ok: flagged && shown && tools,
+      detail: [
+        answered.length ? `answered ${answered.join(', ')}` : 'no dialog',
+        flags.length ? `${flags.join(' ')} ${flagged ? 'in' : 'NOT in'} the CLI's argv` : 'no bypass flag',
+        pin.bypassOnScreen ? `${pin.bypassOnScreen.source} ${shown ? 'on' : 'NOT on'} screen` : null,
+        `relay tools ${tools ? 'offered' : 'NOT offered'} in the last of ${turns.length} turns`
+      ]
+        .filter(Boolean)
+        .join('; ')
     }
   })
 

@@ -15,12 +15,14 @@ export interface CliPin {
   version: string
   /** Executable name in the install's node_modules/.bin. */
   bin: string
+  /** What the CLI shows on screen while its bypass flag is in force (none: it shows nothing). */
+  bypassOnScreen?: RegExp
 }
 
 export const PINS: readonly CliPin[] = [
-  { name: 'claude', pkg: '@anthropic-ai/claude-code', version: '2.1.332', bin: 'claude' },
+  { name: 'claude', pkg: '@anthropic-ai/claude-code', version: '2.1.332', bin: 'claude', bypassOnScreen: /bypass permissions on/i },
   { name: 'codex', pkg: '@openai/codex', version: '0.171.0', bin: 'codex' },
-  { name: 'gemini', pkg: '@google/gemini-cli', version: '0.61.0', bin: 'gemini' },
+  { name: 'gemini', pkg: '@google/gemini-cli', version: '0.61.0', bin: 'gemini', bypassOnScreen: /\bYOLO\b/ },
   { name: 'opencode', pkg: 'opencode-ai', version: '1.18.33', bin: 'opencode' }
 ]
 
