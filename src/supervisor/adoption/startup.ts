@@ -6,14 +6,18 @@
  * Everything else (dead, unknown agent, second child of one agent, refused, silent) is reaped as
  * before (orphans.ts), and those agents are respawned by the caller.
  */
+import type { Socket } from 'node:net'
 import type { Logger } from 'pino'
-import type { PreviousAgent } from '../agents/records.js'
-import type { AgentLifecycle } from '../agents/lifecycle.js'
 
 /** What adopting the survivors needs: where the PID journal is, and the lifecycle that takes them back. */
-export interface AdoptionHost {
+export interface AdoptionHost<P extends { name: string }> {
   readonly config: { readonly paths: { readonly pids: string } }
-  readonly lifecycle: Pick<AgentLifecycle, 'adopt' | 'journal'>
+  readonly lifecycle: {
+    /** Takes back the agent `p` whose child answers on `socket`; false when it refused or went silent. */
+    adopt(p: P, e: PidEntry, socket: Socket): Promise<boolean>
+    /** The PID journal, rewritten once adoption is over. */
+    readonly journal: { write(): Promise<void> }
+  }
 }
 import { adoptTargetOf, connectAdoption } from './process.js'
 import { readPidJournal, type PidEntry } from '../process/pid-journal.js'
@@ -29,7 +33,7 @@ function adoptable(e: PidEntry): boolean {
   return Boolean(e.adopt_socket && e.adopt_secret) && e.worker_start_ticks !== null && isSameProcessAlive(e.worker_pid, e.worker_start_ticks)
 }
 
-export async function adoptSurvivors(rt: AdoptionHost, previous: readonly PreviousAgent[], log: Logger): Promise<AdoptionResult> {
+export async function adoptSurvivors<P extends { name: string }>(rt: AdoptionHost<P>, previous: readonly P[], log: Logger): Promise<AdoptionResult> {
   const entries = readPidJournal(rt.config.paths.pids)
   const byName = new Map(previous.map((p) => [p.name, p]))
   // One child per agent: the newest live adoptable one; every other entry is reaped.

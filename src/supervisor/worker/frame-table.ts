@@ -7,12 +7,19 @@
 import type { Logger } from 'pino'
 import type { WorkerToBrokerFrame } from '../../protocol/frames.js'
 import type { BrokerEvent } from '../../protocol/events.js'
-import type { AgentEntry } from '../agents/registry.js'
 import type { WorkerHandle } from './handle.js'
+
+/** What the supervisor keeps of an agent between frames (agents/registry.ts `AgentEntry` has these). */
+export interface AgentActivity {
+  lastActivityAt: number
+  idle: boolean
+  /** Why the CLI cannot take input (login wall); cleared when it is ready. */
+  blockedReason?: string | null
+}
 
 /** The owners of what children report (runtime.ts wires them). */
 export interface FrameOwners {
-  readonly agents: ReadonlyMap<string, AgentEntry>
+  readonly agents: ReadonlyMap<string, AgentActivity>
   readonly log: Pick<Logger, 'info' | 'warn'>
   emit(event: BrokerEvent): void
   /** The agent's child started its CLI: its pid goes into the state record. */
@@ -26,7 +33,7 @@ export interface FrameOwners {
 export type DeliveryFrameType = 'delivery_queued' | 'delivery_injecting' | 'delivery_injected' | 'delivery_verified' | 'delivery_failed'
 
 type FrameOf<T extends WorkerToBrokerFrame['type']> = Extract<WorkerToBrokerFrame, { type: T }>
-type Handler<T extends WorkerToBrokerFrame['type']> = (o: FrameOwners, h: WorkerHandle, frame: FrameOf<T>, entry: AgentEntry | undefined) => void
+type Handler<T extends WorkerToBrokerFrame['type']> = (o: FrameOwners, h: WorkerHandle, frame: FrameOf<T>, entry: AgentActivity | undefined) => void
 type Table = { [T in WorkerToBrokerFrame['type']]: Handler<T> }
 
 const toDeliveryEngine = (o: FrameOwners, h: WorkerHandle, frame: FrameOf<DeliveryFrameType>): void => o.onDeliveryFrame(h.name, frame)

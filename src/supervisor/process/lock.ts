@@ -5,8 +5,8 @@
  */
 import { closeSync, openSync, readFileSync, writeSync, fsyncSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
-import { removeFile } from './files.js'
-import { isSameProcessAlive, startTicksOf } from '../process/proc.js'
+import { removeFile } from '../state/files.js'
+import { isSameProcessAlive, startTicksOf } from './proc.js'
 import { LockHeldError } from '../../errors/index.js'
 export { LockHeldError } from '../../errors/index.js'
 
