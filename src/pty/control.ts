@@ -3,7 +3,7 @@
  * `set_model`. Every write goes through the ordered writer.
  */
 import type { IPty } from 'node-pty'
-import { INJECT_ENTER_DELAY_MS } from './inject/typing.js'
+import { INJECT_ENTER_DELAY_MS } from './inject/submit.js'
 import type { BrokerToWorkerFrame } from '../protocol/frames.js'
 import type { SendFrame } from './inject/deliveries.js'
 import type { Screen } from './screen.js'

@@ -51,12 +51,20 @@ export class Screen {
   readonly term: XtermTerminal
   #parsePending = 0
   #dirty = false
+  /** Waiting for the next time everything fed has been parsed (`nextParsed`). */
+  #parsedWaiters: (() => void)[] = []
   /** Called whenever everything fed so far has been parsed. */
   onAllParsed: (() => void) | null = null
   readonly #onParsed = (): void => {
     this.#parsePending--
     this.#dirty = true
-    if (this.#parsePending === 0) this.onAllParsed?.()
+    if (this.#parsePending !== 0) return
+    if (this.#parsedWaiters.length > 0) {
+      const waiters = this.#parsedWaiters
+      this.#parsedWaiters = []
+      for (const w of waiters) w()
+    }
+    this.onAllParsed?.()
   }
 
   constructor(rows: number, cols: number, onReply: (data: string) => void) {
@@ -93,6 +101,25 @@ export class Screen {
   /** Resolves when everything fed so far has been parsed. */
   settle(): Promise<void> {
     return new Promise((resolve) => this.term.write('', resolve))
+  }
+
+  /**
+   * Resolves the next time output fed from now on has all been parsed (the screen may have
+   * changed), or after `timeoutMs`, whichever comes first: a wait for the screen without polling.
+   */
+  nextParsed(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const parsed = (): void => {
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        const i = this.#parsedWaiters.indexOf(parsed)
+        if (i !== -1) this.#parsedWaiters.splice(i, 1)
+        resolve()
+      }, timeoutMs)
+      this.#parsedWaiters.push(parsed)
+    })
   }
 
   resize(rows: number, cols: number): void {

@@ -23,12 +23,27 @@ export interface SubmitProfile {
   readonly turnStartMs: number
 }
 
-export const SUBMIT_POLL_MS = 15
+/** Pause between typing a message and pressing Enter when nothing on screen says the CLI took it. */
+export const INJECT_ENTER_DELAY_MS = 50
 
-/** Generic CLIs (shells, `cat`, the fixtures): Enter after a short pause, no confirmation. */
+/** CLIs without a profile of their own for submitting (aider, cursor, droid): Enter after a short pause, no confirmation. */
 export const GENERIC_SUBMIT: SubmitProfile = Object.freeze({
-  pasteSettleMs: 50,
+  pasteSettleMs: INJECT_ENTER_DELAY_MS,
   takeTimeoutMs: 0,
+  submitCheckMs: 0,
+  maxExtraEnters: 0,
+  turnStartMs: 10
+})
+
+/**
+ * Plain terminal programs (the generic profile: shells, `cat`, the fixtures), which type one line
+ * without a paste: Enter as soon as the typed text is echoed on screen — it is then in the
+ * program's hands, so Enter reaches it as a key of its own — or INJECT_ENTER_DELAY_MS after the
+ * text when no echo comes.
+ */
+export const LINE_SUBMIT: SubmitProfile = Object.freeze({
+  pasteSettleMs: 0,
+  takeTimeoutMs: INJECT_ENTER_DELAY_MS,
   submitCheckMs: 0,
   maxExtraEnters: 0,
   turnStartMs: 10

@@ -16,10 +16,7 @@ import type { Screen } from '../screen.js'
 import { sleep, type PtyWriter } from '../writer.js'
 import { PTY_SLOW_DRAIN_DEADLINE_MS, type Active } from './in-flight.js'
 import { screenShowsNeedleCompact } from './verify.js'
-import { showsPlaceholderFor, stillInInput, SUBMIT_POLL_MS, textTaken, type SubmitProfile } from './submit.js'
-
-/** Pause between typing a message and pressing Enter. */
-export const INJECT_ENTER_DELAY_MS = 50
+import { INJECT_ENTER_DELAY_MS, showsPlaceholderFor, stillInInput, textTaken, type SubmitProfile } from './submit.js'
 /** Steer mode: pause after the ESC ESC interrupt before typing. */
 export const STEER_ESC_DELAY_MS = 120
 /** Longest wait for node-pty to hand the injected bytes to the kernel (then: a slow reader). */
@@ -45,6 +42,8 @@ export function typeDelivery(a: Active, bytes: string, ctx: TypingContext): Prom
     await screen.settle()
     a.marker = screen.markCursorLine()
     a.neededBefore = screenShowsNeedleCompact(screen.visibleText(), a.needle)
+    // The end of the text already on screen (the same message again) is no sign the CLI took it.
+    const takenBefore = textTaken(screen.visibleText(), a.typedText)
     // From here on the text may reach the screen: say so durably before the first byte.
     ctx.recordInjecting()
     const write = (data: string): void => {
@@ -57,7 +56,8 @@ export function typeDelivery(a: Active, bytes: string, ctx: TypingContext): Prom
     }
     write(bytes)
     await waitTaken(a, ctx)
-    await sleep(Math.max(INJECT_ENTER_DELAY_MS, ctx.submit.pasteSettleMs))
+    const settle = takenBefore ? Math.max(INJECT_ENTER_DELAY_MS, ctx.submit.pasteSettleMs) : ctx.submit.pasteSettleMs
+    if (settle > 0) await sleep(settle)
     write('\r')
     if (await writer.drain(PTY_WRITE_DRAIN_TIMEOUT_MS)) return true
     if (writer.closed || !ctx.current()) return false
@@ -67,7 +67,10 @@ export function typeDelivery(a: Active, bytes: string, ctx: TypingContext): Prom
   })
 }
 
-/** Waits (bounded) until the CLI shows the typed text or its placeholder: then Enter may go. */
+/**
+ * Waits (bounded) until the CLI shows the typed text or its placeholder: then Enter may go.
+ * Looks again each time new output has been parsed (the screen changes only then).
+ */
 async function waitTaken(a: Active, ctx: TypingContext): Promise<void> {
   const until = Date.now() + ctx.submit.takeTimeoutMs
   while (Date.now() < until && ctx.current()) {
@@ -75,7 +78,8 @@ async function waitTaken(a: Active, ctx: TypingContext): Promise<void> {
     const visible = ctx.screen.visibleText()
     if (showsPlaceholderFor(visible, a.typedText)) a.placeholderSeen = true
     if (textTaken(visible, a.typedText)) return
-    await sleep(SUBMIT_POLL_MS)
+    const left = until - Date.now()
+    if (left > 0) await ctx.screen.nextParsed(left)
   }
 }
 

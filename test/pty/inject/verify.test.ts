@@ -40,6 +40,16 @@ describe('screen text rendering', () => {
     s.dispose()
   })
 
+  test('nextParsed resolves once output fed later is parsed, or at its timeout with nothing fed', async () => {
+    const s = await screenWith('> ')
+    const waiting = s.nextParsed(60_000)
+    s.feed(Buffer.from('typed'))
+    await waiting
+    assert.equal(s.cursorRowText(), '> typed', 'the new output is on the screen when it resolves')
+    await s.nextParsed(5) // nothing fed: the timeout ends the wait
+    s.dispose()
+  })
+
   test('tail text is char-safe', () => {
     assert.equal(charSafeTail('ab😀cd', 3), 'cd', 'never starts with half a surrogate pair')
     assert.equal(charSafeTail('a😀', 2), '😀')
