@@ -5,14 +5,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AgentTokens } from '../supervisor/agents/tokens.js'
-import { sendJson } from './reply.js'
+import { BrokerError } from '../errors/index.js'
+import { errorAnswer, sendJson } from './reply.js'
 import { presentedCredential } from './auth.js'
 
 export const AGENT_ROUTE_PREFIX = '/api/agent/'
 
-const AGENT_UNAUTHORIZED_BODY = {
-  error: { code: 'unauthorized', message: 'Missing or invalid agent token', retryable: false, statusCode: 401 }
-}
+const AGENT_UNAUTHORIZED_BODY = errorAnswer(new BrokerError('unauthorized', 'Missing or invalid agent token', { family: 'C' })).body
 
 export function presentedAgentToken(req: IncomingMessage): string | null {
   return presentedCredential(req, 'x-agent-token')

@@ -1,11 +1,10 @@
 /** API-key check: `X-API-Key` first, else `Authorization: Bearer <key>`; constant-time compare. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { sendJson } from './reply.js'
+import { BrokerError } from '../errors/index.js'
+import { errorAnswer, sendJson } from './reply.js'
 
-const UNAUTHORIZED_BODY = {
-  error: { code: 'unauthorized', message: 'Missing or invalid API key', retryable: false, statusCode: 401 }
-}
+const UNAUTHORIZED_BODY = errorAnswer(new BrokerError('unauthorized', 'Missing or invalid API key', { family: 'C' })).body
 
 /**
  * The credential a request presents: the named header (trimmed, if not empty) wins; otherwise

@@ -44,12 +44,13 @@ export function zodProblems(error: ZodError): string {
 
 function bodyOf(err: BrokerError): Record<string, unknown> {
   if (err.family === 'A') return { success: false, ...err.details, error: err.message, code: err.code, message: err.message }
+  if (err.family === 'C') return { error: { code: err.code, message: err.message, retryable: false, statusCode: err.status } }
   return { code: err.code, message: err.message }
 }
 
 /**
- * What the API answers for `err`. Catalogue errors: their status and, by the family the route
- * chose, `{code, message}` (B) or `{success: false, ...details, error, code, message}` (A), with
+ * What the API answers for `err`. Catalogue errors: their status and the body of the family the
+ * route chose (`ErrorFamily`, src/errors/broker-error.ts), with
  * `retry-after` when they say when to retry. Anything else is a 500 `internal_error` that names
  * the message only (never a stack).
  */

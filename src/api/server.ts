@@ -11,7 +11,7 @@ import { AGENT_ROUTE_PREFIX, authenticateAgent, rejectAgent } from './agent-auth
 import { ApiKeyAuth, UNAUTHORIZED_JSON } from './auth.js'
 import { serveInputStream } from './ws/input-stream.js'
 import { BrokerError, StorageUnavailableError } from '../errors/index.js'
-import { sendEmpty, sendError } from './reply.js'
+import { errorAnswer, sendEmpty, sendError } from './reply.js'
 import { buildRouter, sinceParam } from './routes/index.js'
 import { serveEventStream } from './ws/events.js'
 import { observerMay, READ_ONLY_BODY, roleOf, selectProtocol, type Role } from './ui/access.js'
@@ -153,7 +153,7 @@ export function createApiServer(rt: Broker): ApiServer {
       try {
         since = sinceParam(url)
       } catch (err) {
-        rejectUpgrade(socket, 400, 'Bad Request', JSON.stringify({ code: 'invalid_request', message: (err as Error).message }))
+        rejectUpgrade(socket, 400, 'Bad Request', JSON.stringify(errorAnswer(err).body))
         return
       }
       void webSockets().then((w) => w.events.handleUpgrade(req, socket, head, (ws) => serveEventStream(ws, rt.events, since)))

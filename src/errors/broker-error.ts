@@ -5,10 +5,11 @@
 import { ERROR_CATALOGUE, fillTemplate, type ErrorCode } from './catalogue.js'
 
 /**
- * The API's two error-body shapes (docs/errors.md): `A` is `{success: false, ...details, error,
- * code, message}` (the routes that answer `success`), `B` is `{code, message}`. Routes choose.
+ * The API's error-body shapes (docs/errors.md): `A` is `{success: false, ...details, error,
+ * code, message}` (the routes that answer `success`), `B` is `{code, message}`, `C` is
+ * `{error: {code, message, retryable: false, statusCode}}` (a refused credential). Routes choose.
  */
-export type ErrorFamily = 'A' | 'B'
+export type ErrorFamily = 'A' | 'B' | 'C'
 
 export interface BrokerErrorOptions {
   /** Fields a client can read: family A bodies carry them at the top level. */

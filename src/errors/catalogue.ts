@@ -34,6 +34,7 @@ export const ERROR_CATALOGUE = {
   invalid_input: entry(400, '{detail}', 'an input-stream frame is not valid (binary that is not UTF-8, no data field)'),
   payload_too_large: entry(413, 'request body exceeds the limit of {limit} bytes', 'the request body is over the API limit'),
   unauthorized: entry(401, 'Missing or invalid API key', 'no or a wrong API key or agent token'),
+  not_found: entry(404, 'no such file {path}', 'a web-view file that does not exist (or is not built)'),
   forbidden: entry(403, 'this route is not open to this caller', 'an observer token on a route that changes state'),
   // ── agents and spawning ─────────────────────────────────────────────────────
   agent_not_found: entry(404, "agent_not_found: no worker named '{name}'", 'no running agent has this name'),

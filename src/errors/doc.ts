@@ -13,6 +13,8 @@ in one place, \`src/api/reply.ts\`:
 - **Family A** (routes that answer \`success\`: spawn, release, send, model, interrupt, the agent
   result routes): \`{"success": false, ...details, "error": message, "code": "...", "message": "..."}\`,
   where details are fields such as \`name\`, \`to\`, \`retry_after_secs\` or \`problems\`.
+- **Family C** (a missing or wrong API key or agent token):
+  \`{"error": {"code": "unauthorized", "message": "...", "retryable": false, "statusCode": 401}}\`.
 - An error that says when to retry also sends \`Retry-After\` (seconds).
 - A zod validation failure is a 400 \`invalid_request\` naming the first problems.
 - Anything else is a bug: 500 \`internal_error\` with the error's message and never a stack.

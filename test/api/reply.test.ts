@@ -53,3 +53,8 @@ test('anything else is a 500 internal_error with the message and no stack', () =
   assert.deepEqual(errorAnswer('a string').body, { code: 'internal_error', message: 'internal error' })
   assert.deepEqual(errorAnswer(null).body, { code: 'internal_error', message: 'internal error' })
 })
+
+test('a refused credential in family C is the nested {error: {code, message, retryable, statusCode}}', () => {
+  const a = errorAnswer(new BrokerError('unauthorized', 'Missing or invalid API key', { family: 'C' }))
+  assert.deepEqual(a, { status: 401, headers: {}, body: { error: { code: 'unauthorized', message: 'Missing or invalid API key', retryable: false, statusCode: 401 } } })
+})

@@ -7,13 +7,15 @@
 import type { IncomingMessage } from 'node:http'
 import { presentedCredential, type ApiKeyAuth } from '../auth.js'
 import type { ObserverTokens } from './observer-tokens.js'
+import { BrokerError } from '../../errors/index.js'
+import { errorAnswer } from '../reply.js'
 
 export type Role = 'admin' | 'observer'
 
 export const WS_SUBPROTOCOL = 'relay.v1'
 export const WS_KEY_SUBPROTOCOL_PREFIX = 'relay.key.'
 
-export const READ_ONLY_BODY = JSON.stringify({ code: 'forbidden', message: 'observer tokens are read-only: this route changes state' })
+export const READ_ONLY_BODY = JSON.stringify(errorAnswer(new BrokerError('forbidden', 'observer tokens are read-only: this route changes state')).body)
 
 /** The key carried in `Sec-WebSocket-Protocol`, if any. */
 export function subprotocolKey(req: IncomingMessage): string | null {

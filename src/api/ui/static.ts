@@ -7,6 +7,8 @@
 import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { fileURLToPath } from 'node:url'
+import { BrokerError } from '../../errors/index.js'
+import { sendError } from '../reply.js'
 
 export const UI_PREFIX = '/ui'
 
@@ -57,9 +59,7 @@ export async function serveUi(req: IncomingMessage, res: ServerResponse, pathnam
   let body: Buffer | null = null
   if (file) body = await readFile(ROOT + file).catch(() => null)
   if (!body) {
-    const text = JSON.stringify({ code: 'not_found', message: file ? `${pathname} is not built (run npm run build)` : `no such file ${pathname}` })
-    res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
-    res.end(text)
+    sendError(res, new BrokerError('not_found', file ? `${pathname} is not built (run npm run build)` : { path: pathname }))
     return
   }
   const ext = file!.slice(file!.lastIndexOf('.') + 1)

@@ -8,17 +8,12 @@
 import type { RawData, WebSocket } from 'ws'
 import type { Broker } from '../../supervisor/broker.js'
 import { inputWriterFor } from './input-writer.js'
-import { BrokerError } from '../../errors/index.js'
+import { BrokerError, UnknownAgentError } from '../../errors/index.js'
 
-interface InputError {
-  code: string
-  message: string
-  statusCode: number
-}
-
-function sendError(ws: WebSocket, err: InputError): void {
+/** A catalogue error as a `pty_input_error` frame (its status as `statusCode`). */
+function sendError(ws: WebSocket, err: BrokerError): void {
   if (ws.readyState !== ws.OPEN) return
-  ws.send(JSON.stringify({ type: 'pty_input_error', code: err.code, message: err.message, retryable: false, statusCode: err.statusCode }))
+  ws.send(JSON.stringify({ type: 'pty_input_error', code: err.code, message: err.message, retryable: false, statusCode: err.status }))
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -30,13 +25,13 @@ function toBuffer(data: RawData): Buffer {
 }
 
 /** The text to type for one client frame, or an error that leaves the socket open. */
-export function decodeInputFrame(data: RawData, isBinary: boolean): { data: string } | { error: InputError } {
+export function decodeInputFrame(data: RawData, isBinary: boolean): { data: string } | { error: BrokerError } {
   const buf = toBuffer(data)
   let text: string
   try {
     text = utf8.decode(buf)
   } catch {
-    return { error: { code: 'invalid_input', message: 'binary input frames must be valid UTF-8', statusCode: 400 } }
+    return { error: new BrokerError('invalid_input', 'binary input frames must be valid UTF-8') }
   }
   if (!isBinary) {
     const trimmed = text.trim()
@@ -50,7 +45,7 @@ export function decodeInputFrame(data: RawData, isBinary: boolean): { data: stri
       if (parsed && typeof parsed === 'object' && (parsed as { type?: unknown }).type === 'pty_input') {
         const inner = (parsed as { data?: unknown }).data
         if (typeof inner !== 'string') {
-          return { error: { code: 'invalid_input', message: "pty_input frame must include a string 'data' field", statusCode: 400 } }
+          return { error: new BrokerError('invalid_input', "pty_input frame must include a string 'data' field") }
         }
         return { data: inner }
       }
@@ -63,12 +58,12 @@ export function serveInputStream(ws: WebSocket, rt: Broker, name: string): void 
   ws.on('error', () => ws.terminate())
   const entry = rt.agents.get(name)
   if (!entry) {
-    sendError(ws, { code: 'agent_not_found', message: `agent_not_found: no worker named '${name}'`, statusCode: 404 })
+    sendError(ws, new UnknownAgentError(name))
     ws.close()
     return
   }
   if (entry.handle.spec.runtime !== 'pty') {
-    sendError(ws, { code: 'unsupported_runtime', message: `unsupported_runtime: agent '${name}' has no PTY`, statusCode: 409 })
+    sendError(ws, new BrokerError('unsupported_runtime', { name }))
     ws.close()
     return
   }
@@ -89,11 +84,7 @@ export function serveInputStream(ws: WebSocket, rt: Broker, name: string): void 
         if (!closed && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'pty_input_ack', name: result.name, bytes_written: result.bytes_written }))
       },
       (err: unknown) => {
-        const e =
-          err instanceof BrokerError
-            ? { code: err.code, message: err.message, statusCode: err.status }
-            : { code: 'internal_error', message: `internal_error: ${(err as Error).message}`, statusCode: 500 }
-        sendError(ws, e)
+        sendError(ws, err instanceof BrokerError ? err : new BrokerError('internal_error', `internal_error: ${(err as Error).message}`))
         if (ws.readyState === ws.OPEN) ws.close()
       }
     )
