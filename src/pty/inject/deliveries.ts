@@ -10,7 +10,8 @@
  * INJECT_GAP_MS. `verified` is never reported because time passed.
  *
  * Wait mode (the default) types only at an idle point: output quiet for INJECT_IDLE_QUIET_MS and
- * the CLI's profile not showing it busy. Steer mode interrupts (ESC ESC) and types at once.
+ * the CLI's profile not showing it busy (where the profile types ahead, a delivery queued behind a
+ * verified one needs only the latter). Steer mode interrupts (ESC ESC) and types at once.
  * A delivery whose `deadline_ms` passes before it could be typed fails at stage `queued`
  * (untyped). Before the first byte of a delivery is typed, `injecting` is recorded durably in the
  * agent's facts file; a delivery the facts show as already typed is never typed again.
@@ -84,6 +85,8 @@ export class Deliveries {
   #closed = false
   #gapTimer: NodeJS.Timeout | null = null
   #idleTimer: NodeJS.Timeout | null = null
+  /** The delivery before was verified with the next one already queued, and the profile types ahead. */
+  #followOn = false
   readonly #afterIdleWait = (): void => {
     this.#idleTimer = null
     this.#pump()
@@ -195,16 +198,23 @@ export class Deliveries {
     }
   }
 
-  /** Wait-mode deliveries are typed only at an idle point. */
-  #idlePoint(): boolean {
-    return Date.now() - this.#o.lastOutputAtMs() >= INJECT_IDLE_QUIET_MS && !this.#o.profileBusy()
+  /**
+   * Wait-mode deliveries are typed only at an idle point; a follow-on (typed ahead, see
+   * SubmitProfile.typeAhead) needs only the profile not to show the CLI busy.
+   */
+  #idlePoint(followOn: boolean): boolean {
+    if (this.#o.profileBusy()) return false
+    return followOn || Date.now() - this.#o.lastOutputAtMs() >= INJECT_IDLE_QUIET_MS
   }
 
   #pump(): void {
     if (this.#closed || !this.#ready || this.#active || this.#gapTimer) return
     const head = this.#queue.peek()
+    // Typing ahead holds only for the delivery queued behind a verified one, never for a later arrival.
+    const followOn = this.#followOn && head !== undefined
+    this.#followOn = false
     if (!head) return
-    if (head.d.injection_mode !== 'steer' && !this.#idlePoint()) {
+    if (head.d.injection_mode !== 'steer' && !this.#idlePoint(followOn)) {
       // Look again when the quiet period would be over (or on the next tick, if the CLI is busy).
       if (!this.#idleTimer) {
         const wait = Math.max(1, INJECT_IDLE_QUIET_MS - (Date.now() - this.#o.lastOutputAtMs()))
@@ -297,6 +307,7 @@ export class Deliveries {
     a.marker?.dispose()
     this.#active = null
     if (this.#closed) return
+    this.#followOn = verified && this.#o.submit.typeAhead && this.#queue.size > 0
     this.#gapTimer = setTimeout(this.#afterGap, verified ? Math.max(INJECT_GAP_MS, this.#o.submit.turnStartMs) : INJECT_GAP_MS)
     this.#gapTimer.unref()
   }

@@ -21,6 +21,12 @@ export interface SubmitProfile {
   readonly maxExtraEnters: number
   /** After a verified delivery, wait this long before the next (the CLI gets to show it is busy). */
   readonly turnStartMs: number
+  /**
+   * A delivery already queued when the one before it was verified is typed after `turnStartMs`
+   * without waiting again for the output to go quiet (the output since is the CLI taking the
+   * previous line). Only for programs that read typed-ahead lines in order (a terminal line).
+   */
+  readonly typeAhead: boolean
 }
 
 /** Pause between typing a message and pressing Enter when nothing on screen says the CLI took it. */
@@ -32,21 +38,23 @@ export const GENERIC_SUBMIT: SubmitProfile = Object.freeze({
   takeTimeoutMs: 0,
   submitCheckMs: 0,
   maxExtraEnters: 0,
-  turnStartMs: 10
+  turnStartMs: 10,
+  typeAhead: false
 })
 
 /**
  * Plain terminal programs (the generic profile: shells, `cat`, the fixtures), which type one line
  * without a paste: Enter as soon as the typed text is echoed on screen — it is then in the
  * program's hands, so Enter reaches it as a key of its own — or INJECT_ENTER_DELAY_MS after the
- * text when no echo comes.
+ * text when no echo comes. Queued lines are typed ahead.
  */
 export const LINE_SUBMIT: SubmitProfile = Object.freeze({
   pasteSettleMs: 0,
   takeTimeoutMs: INJECT_ENTER_DELAY_MS,
   submitCheckMs: 0,
   maxExtraEnters: 0,
-  turnStartMs: 10
+  turnStartMs: 10,
+  typeAhead: true
 })
 
 /** The agent CLIs with a TUI composer (claude, codex, gemini, opencode), as measured (docs/clis.md). */
@@ -55,7 +63,8 @@ export const TUI_SUBMIT: SubmitProfile = Object.freeze({
   takeTimeoutMs: 2_000,
   submitCheckMs: 800,
   maxExtraEnters: 2,
-  turnStartMs: 600
+  turnStartMs: 600,
+  typeAhead: false
 })
 
 export type PlaceholderKind = 'extra_lines' | 'lines' | 'chars'
