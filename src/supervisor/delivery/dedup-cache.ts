@@ -44,3 +44,21 @@ export class DedupCache<V> {
     return this.#entries.size
   }
 }
+
+/** Work under a key that is still under way (a send being journaled): a second call with the key gets the first one's outcome. */
+export class InFlight<V> {
+  readonly #runs = new Map<string, Promise<V>>()
+
+  /** `run()`, unless a run for `key` is under way: then its value through `again`, or a run of its own if it fails. */
+  async once(key: string, run: () => Promise<V>, again: (v: V) => V): Promise<V> {
+    const pending = this.#runs.get(key)
+    if (pending) return pending.then(again, () => this.once(key, run, again))
+    const p = run()
+    this.#runs.set(key, p)
+    try {
+      return await p
+    } finally {
+      this.#runs.delete(key)
+    }
+  }
+}

@@ -12,13 +12,13 @@ import { newId, wasTyped, type DeliveryRecord, type DeliveryStage } from './trac
 import { DeliveryJournal, type JournalHealth, type JournalReport } from './journal.js'
 import { StorageUnavailableError } from '../state/durable.js'
 import { DedupCache } from './dedup-cache.js'
+import { Sender } from './send.js'
 import { replayInto } from './journal-replay.js'
 import { redeliverDeadLetter } from './redeliver.js'
 import { readFacts } from '../state/facts-reader.js'
 import { Mailbox, evictionReason, type InboundMode } from './mailbox.js'
 import type { BrokerEvent } from '../../protocol/events.js'
 import type { RemoteTarget } from '../../hub/types.js'
-import { toRemote } from './types.js'
 import type { DeliveryPorts } from './ports.js'
 import { DeliveryNotFoundError, NoRecipientError, PossiblyTypedError, UnknownAgentError, type RedeliverResult, normalizeSender, type Message, type SendRequest, type SendResult } from './types.js'
 import { InboundModes } from './inbound-modes.js'
@@ -41,6 +41,7 @@ export class DeliveryEngine {
   readonly ports: DeliveryPorts
   readonly mailboxes = new Map<string, Mailbox>()
   readonly #dedup = new DedupCache<SendResult>()
+  readonly #sender = new Sender(this, this.#dedup)
   readonly #factsDir: string
   /** Open once `restore` ran; null in an engine that never restored (unit tests without a state dir). */
   journal: DeliveryJournal | null = null
@@ -84,42 +85,9 @@ export class DeliveryEngine {
 
   // ── accepting ────────────────────────────────────────────────────────────
 
-  async send(req: SendRequest): Promise<SendResult> {
-    if (req.idempotency_key) {
-      const earlier = this.#dedup.get(req.idempotency_key)
-      if (earlier) return { ...earlier, duplicate: true }
-    }
-    const from = this.normalizeSender(req.from)
-    const to = req.to.trim()
-    const route = this.ports.hub.route(to, from)
-    if (route.targets.length === 0) throw new NoRecipientError(to)
-    const remote = route.remote ?? new Map<string, RemoteTarget>() // only agents elsewhere, server unreachable: refused now
-    if (remote.size === route.targets.length && !this.ports.hub.available()) await this.ports.hub.forward([])
-    const event_id = newId('http')
-    const priority = req.priority ?? (route.kind === 'channel' ? 3 : 2)
-    const msg: Message = { event_id, from, to, body: req.text, thread_id: req.thread_id, priority, injection_mode: req.mode, idempotency_key: req.idempotency_key ?? null }
-    const recs = this.accept(route.targets, msg, remote)
-    if (remote.size > 0) await this.#forward(recs.filter((r) => r.node !== undefined), recs.length)
-    const result: SendResult = {
-      event_id,
-      targets: route.targets,
-      deliveries: recs.map((r) => ({ name: r.agent, delivery_id: r.delivery_id })),
-      duplicate: false
-    }
-    if (req.idempotency_key) this.#dedup.set(req.idempotency_key, result)
-    this.ports.emit({ kind: 'relay_inbound', event_id, from, target: to, body: req.text, thread_id: req.thread_id, workspace_id: 'local', workspace_alias: null })
-    for (const r of route.targets) if (!remote.has(r)) this.pump(r)
-    return result
-  }
-
-  /** Deliveries to other nodes, stored in the team's stream (else dead letters; all remote: the send is refused). */
-  async #forward(out: DeliveryRecord[], total: number): Promise<void> {
-    try {
-      await this.ports.hub.forward(out.map((r) => toRemote(r, this.ports.hub.node)))
-    } catch (err) {
-      for (const r of out) this.deadLetter(r, `not stored for node ${r.node}: ${(err as Error).message}`)
-      if (out.length === total) throw err
-    }
+  /** `/api/send`: one journaled delivery per recipient, answered once they are on disk (send.ts). */
+  send(req: SendRequest): Promise<SendResult> {
+    return this.#sender.send(req)
   }
 
   /** A broker-originated message (initial task, notices) to one agent. */
@@ -129,10 +97,40 @@ export class DeliveryEngine {
     return rec!
   }
 
-  /** Journals one delivery per target (all or none), then admits the local ones. */
+  /** Journals one delivery per target (all or none, fdatasync'd on the loop), then admits the local ones. */
   accept(targets: readonly string[], msg: Message, remote: ReadonlyMap<string, RemoteTarget> = new Map()): DeliveryRecord[] {
+    const recs = this.#create(targets, msg, remote)
+    try {
+      this.journal?.created(recs) // on disk before anyone is told
+    } catch (err) {
+      this.#discard(recs)
+      throw err
+    }
+    this.#admitAll(recs)
+    return recs
+  }
+
+  /** `accept` for `/api/send`: the fdatasync runs off the loop, shared with the sends of the same moment (journal.ts). */
+  async acceptDurably(targets: readonly string[], msg: Message, remote: ReadonlyMap<string, RemoteTarget>): Promise<DeliveryRecord[]> {
+    const recs = this.#create(targets, msg, remote)
+    try {
+      await this.journal?.createdDurably(recs) // on disk before anyone is told
+    } catch (err) {
+      this.#discard(recs)
+      throw err
+    }
+    this.#admitAll(recs.filter((r) => r.stage === 'accepted')) // not one that ended meanwhile (its agent left)
+    return recs
+  }
+
+  /** Not durable, so not accepted: nothing of it stays behind. */
+  #discard(recs: readonly DeliveryRecord[]): void {
+    for (const rec of recs) this.ports.deliveries.discard(rec.delivery_id)
+  }
+
+  #create(targets: readonly string[], msg: Message, remote: ReadonlyMap<string, RemoteTarget>): DeliveryRecord[] {
     const now = Date.now()
-    const recs = targets.map((agent) => {
+    return targets.map((agent) => {
       const far = remote.get(agent)
       const timeoutSecs = this.ports.recipients.injectTimeoutSecs(agent) ?? far?.inject_timeout_secs
       return this.ports.deliveries.create({
@@ -143,18 +141,13 @@ export class DeliveryEngine {
         ...(far !== undefined ? { node: far.node } : {})
       })
     })
-    try {
-      this.journal?.created(recs) // on disk before anyone is told
-    } catch (err) {
-      // Not durable, so not accepted: nothing of it stays behind.
-      for (const rec of recs) this.ports.deliveries.discard(rec.delivery_id)
-      throw err
-    }
+  }
+
+  #admitAll(recs: readonly DeliveryRecord[]): void {
     for (const rec of recs) {
       if (rec.node === undefined) this.admit(rec)
       else this.ports.emit({ kind: 'delivery_accepted', name: rec.agent, delivery_id: rec.delivery_id, event_id: rec.event_id, from: rec.from, to: rec.to, priority: rec.priority, node: rec.node })
     }
-    return recs
   }
 
   /** A journaled delivery for a local agent goes into its mailbox. */
@@ -365,7 +358,7 @@ export class DeliveryEngine {
       if (box.waitingCount > 0 && box.inflightCount < DELIVERY_INFLIGHT_PER_AGENT) this.pump(name)
     }
     this.#dedup.purge(nowMs)
-    this.journal?.sync()
+    this.journal?.flush() // the fdatasync off the loop
     if (this.journal?.needsCompaction && !this.journal.compacting) this.#compactJournal()
   }
 

@@ -16,6 +16,11 @@
  * cannot be made durable (the file is cut back to the last complete record). Stage and attempt
  * lines that cannot be written wait in memory, in order, and go first on the next append or
  * tick: the journal catches up by itself once the disk has room.
+ *
+ * Group commit (`createdDurably`, `flush`): a send's creations are written at once and resolve when
+ * an fdatasync started after them succeeds, off the loop and shared by every line written before it:
+ * a burst of sends costs a few fdatasyncs and no loop time. If it fails, the file is cut back to the
+ * last good fdatasync: the waiting creations are refused, the stage lines cut with them wait again.
  */
 import { closeSync, ftruncateSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
@@ -23,6 +28,7 @@ import { randomBytes } from 'node:crypto'
 import { openAppendNoFollow } from '../../protocol/safe-open.js'
 import type { OffloadPool } from '../../offload/pool.js'
 import type { DeliveryRecord, DeliveryStage } from './tracker.js'
+import { UnsyncedLines } from '../state/unsynced-lines.js'
 import { compactedText, replayJournal, type CompactJournalTask, type JournalState } from './journal-lines.js'
 import { NODE_APPEND_IO, StorageUnavailableError, TornAppendError, appendRecord, asStorageError, errnoCode, syncDir, writeAll, writeAtomic, type AppendIo } from '../state/durable.js'
 
@@ -64,6 +70,12 @@ export class DeliveryJournal {
   #closed = false
   /** Lines written while a compaction runs in the pool (they go to the compacted file too). */
   #tail: Buffer[] | null = null
+  /** What no fdatasync has covered yet, and who waits for it (group commit). */
+  readonly #unsynced: UnsyncedLines
+  /** The fdatasync running off the loop, if any. */
+  #syncing: Promise<void> | null = null
+  /** A group fdatasync failed while a compaction ran: that compaction may hold cut lines. */
+  #compactSpoiled = false
 
   /** Opens the journal for appending; bytes after `validBytes` (a torn last record) are cut off. */
   constructor(path: string, opts: { validBytes?: number; io?: AppendIo } = {}) {
@@ -84,6 +96,7 @@ export class DeliveryJournal {
         this.#torn = true
       }
     }
+    this.#unsynced = new UnsyncedLines(this.#bytes)
   }
 
   /** Reads every line of a journal file; what cannot be used is counted in `report`. */
@@ -112,6 +125,21 @@ export class DeliveryJournal {
     this.#durable(records.map((r) => JSON.stringify({ t: 'c', r })).join('\n') + '\n')
   }
 
+  /** Appends creations now; resolves once a shared fdatasync off the loop has them on disk, else rejects (StorageUnavailableError) and cuts them. */
+  createdDurably(records: readonly DeliveryRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve()
+    try {
+      this.#catchUp()
+      this.#append(Buffer.from(records.map((r) => JSON.stringify({ t: 'c', r })).join('\n') + '\n'), false)
+    } catch (err) {
+      this.#failed(err)
+      return Promise.reject(asStorageError(this.path, err))
+    }
+    const durable = this.#unsynced.wait(this.#bytes)
+    this.#groupSync()
+    return durable
+  }
+
   stage(id: string, stage: DeliveryStage, at: number, reason?: string): void {
     this.#later(JSON.stringify(reason === undefined ? { t: 's', id, stage, at } : { t: 's', id, stage, reason, at }) + '\n')
   }
@@ -125,14 +153,24 @@ export class DeliveryJournal {
     this.#durable(JSON.stringify({ t: 'm', agent, mode }) + '\n')
   }
 
-  /** Writes what is waiting and fdatasyncs if anything was written since the last one (the tick). */
+  /** Writes what is waiting and fdatasyncs on the loop if anything was written since the last one. */
   sync(): void {
     try {
       this.#catchUp()
       if (!this.#dirty) return
       this.#io.datasync(this.#fd)
-      this.#dirty = false
+      this.#covered(this.#bytes)
       this.#lastError = null
+    } catch (err) {
+      this.#failed(err)
+    }
+  }
+
+  /** `sync` with the fdatasync off the loop (the tick). */
+  flush(): void {
+    try {
+      this.#catchUp()
+      if (this.#dirty) this.#groupSync()
     } catch (err) {
       this.#failed(err)
     }
@@ -166,8 +204,11 @@ export class DeliveryJournal {
     const tail: Buffer[] = (this.#tail = [])
     try {
       const { bytes } = await pool.run<{ bytes: number }>('compact-journal', task)
+      // The descriptor is swapped below: no fdatasync may still be running on it.
+      while (this.#syncing !== null) await this.#syncing
       if (this.#closed) throw new Error('journal closed during compaction')
       if (this.#torn) throw new Error('journal has a torn record to cut first')
+      if (this.#compactSpoiled) throw new Error('an fdatasync failed during the compaction')
       const fd = openAppendNoFollow(tmp)
       let size = bytes
       try {
@@ -184,7 +225,7 @@ export class DeliveryJournal {
       closeSync(this.#fd)
       this.#fd = openAppendNoFollow(this.path)
       this.#bytes = size
-      this.#dirty = false
+      this.#covered(size, true) // the new file holds every line, and it was synced
     } catch (err) {
       try {
         unlinkSync(tmp)
@@ -198,6 +239,7 @@ export class DeliveryJournal {
       }
     } finally {
       this.#tail = null
+      this.#compactSpoiled = false
     }
   }
 
@@ -206,6 +248,7 @@ export class DeliveryJournal {
    * file could not be written: the old one stays in use, and the next try waits a little.
    */
   compact(records: Iterable<DeliveryRecord>, modes: ReadonlyMap<string, string>): boolean {
+    if (this.#syncing !== null) return false // its descriptor is in use off the loop
     const text = compactedText(records, modes)
     try {
       writeAtomic(this.path, text)
@@ -218,9 +261,9 @@ export class DeliveryJournal {
     closeSync(this.#fd)
     this.#fd = openAppendNoFollow(this.path)
     this.#bytes = Buffer.byteLength(text)
-    this.#dirty = false
     this.#torn = false
     this.#backlog.length = 0
+    this.#covered(this.#bytes, true)
     this.#lastError = null
     return true
   }
@@ -228,6 +271,7 @@ export class DeliveryJournal {
   close(): void {
     this.#closed = true
     this.sync()
+    this.#unsynced.refuse(new StorageUnavailableError(this.path, 'closed', 'the journal was closed before the record was synced'))
     try {
       closeSync(this.#fd)
     } catch {
@@ -240,12 +284,14 @@ export class DeliveryJournal {
     try {
       this.#catchUp()
       const before = this.#bytes
-      this.#append(Buffer.from(text))
+      this.#append(Buffer.from(text), false)
       try {
         this.#io.datasync(this.#fd)
       } catch (err) {
         // Not known to be on disk: not promised either. Cut it off so a restart cannot find it.
         this.#bytes = before
+        this.#unsynced.unwrite()
+        this.#tail?.pop()
         try {
           this.#io.truncate(this.#fd, before)
         } catch {
@@ -253,7 +299,7 @@ export class DeliveryJournal {
         }
         throw err
       }
-      this.#dirty = false
+      this.#covered(this.#bytes)
       this.#lastError = null
     } catch (err) {
       this.#failed(err)
@@ -266,7 +312,7 @@ export class DeliveryJournal {
     const buf = Buffer.from(text)
     if (this.#backlog.length === 0 && !this.#torn) {
       try {
-        this.#append(buf)
+        this.#append(buf, true)
         return
       } catch (err) {
         this.#failed(err)
@@ -281,12 +327,12 @@ export class DeliveryJournal {
       this.#torn = false
     }
     while (this.#backlog.length > 0) {
-      this.#append(this.#backlog[0]!)
+      this.#append(this.#backlog[0]!, true)
       this.#backlog.shift()
     }
   }
 
-  #append(buf: Buffer): void {
+  #append(buf: Buffer, waits: boolean): void {
     try {
       appendRecord(this.#io, this.#fd, this.path, this.#bytes, buf)
     } catch (err) {
@@ -295,7 +341,53 @@ export class DeliveryJournal {
     }
     this.#bytes += buf.length
     this.#dirty = true
+    this.#unsynced.wrote(buf, this.#bytes, waits)
     this.#tail?.push(buf)
+  }
+
+  /** An fdatasync succeeded for the first `upTo` bytes (`all`: the file was replaced by a synced one). */
+  #covered(upTo: number, all = false): void {
+    this.#unsynced.covered(upTo, all)
+    this.#dirty = this.#unsynced.dirty
+  }
+
+  /** Starts an fdatasync off the loop unless one runs; when it ends, the next one starts if lines wait for it. */
+  #groupSync(): void {
+    if (this.#syncing !== null || this.#closed) return
+    const upTo = this.#bytes
+    const io = this.#io
+    const fd = this.#fd
+    const run = io.datasyncOffLoop ? io.datasyncOffLoop(fd) : Promise.resolve().then(() => io.datasync(fd))
+    this.#syncing = run
+      .then(
+        () => {
+          if (this.#closed) return
+          this.#covered(upTo)
+          this.#lastError = null
+        },
+        (err: unknown) => {
+          if (!this.#closed) this.#groupSyncFailed(err)
+        }
+      )
+      .finally(() => {
+        this.#syncing = null
+        if (this.#unsynced.waiting) this.#groupSync()
+      })
+  }
+
+  /** Nothing since the last good fdatasync is known to be on disk: cut it off, refuse the waiting creations, keep the stage lines for later. */
+  #groupSyncFailed(err: unknown): void {
+    this.#failed(err)
+    const { later } = this.#unsynced.cut(asStorageError(this.path, err))
+    this.#bytes = this.#unsynced.syncedBytes
+    this.#dirty = false
+    try {
+      this.#io.truncate(this.#fd, this.#bytes)
+    } catch {
+      this.#torn = true
+    }
+    this.#backlog.unshift(...later)
+    if (this.#tail !== null) this.#compactSpoiled = true
   }
 
   #failed(err: unknown): void {

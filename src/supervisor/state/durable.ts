@@ -8,7 +8,7 @@
  * Errors of a full or failing disk (ENOSPC, EDQUOT, EIO, EROFS, EFBIG) come out as
  * `StorageUnavailableError`, which the API answers with 507 `storage_unavailable`.
  */
-import { fdatasyncSync, ftruncateSync, writeSync } from 'node:fs'
+import { fdatasync, fdatasyncSync, ftruncateSync, writeSync } from 'node:fs'
 import { open, rename, unlink } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { TEMP_CREATE_FLAGS } from '../../protocol/safe-open.js'
@@ -40,12 +40,15 @@ export interface AppendIo {
   write(fd: number, buf: Buffer, offset: number, length: number): number
   truncate(fd: number, length: number): void
   datasync(fd: number): void
+  /** `datasync` off the event loop; without it, `datasync` runs on the loop in a later microtask. */
+  datasyncOffLoop?(fd: number): Promise<void>
 }
 
 export const NODE_APPEND_IO: AppendIo = {
   write: (fd, buf, offset, length) => writeSync(fd, buf, offset, length),
   truncate: (fd, length) => ftruncateSync(fd, length),
-  datasync: (fd) => fdatasyncSync(fd)
+  datasync: (fd) => fdatasyncSync(fd),
+  datasyncOffLoop: (fd) => new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())))
 }
 
 /**
