@@ -12,7 +12,7 @@ import { ApiKeyAuth, UNAUTHORIZED_JSON } from './auth.js'
 import { serveInputStream } from './ws/input-stream.js'
 import { BrokerError, StorageUnavailableError } from '../errors/index.js'
 import { errorAnswer, sendEmpty, sendError } from './reply.js'
-import { buildRouter, sinceParam } from './routes/index.js'
+import type { Router } from './router.js'
 import { serveEventStream } from './ws/events.js'
 import { observerMay, READ_ONLY_BODY, roleOf, selectProtocol, type Role } from './ui/access.js'
 import { observerTokensFor } from './ui/observer-tokens.js'
@@ -24,6 +24,8 @@ export const INPUT_STREAM_MAX_FRAME_BYTES = 1024 * 1024
 
 export interface ApiServer {
   server: Server
+  /** Loads the routes now (after the API line), so the first request does not wait for them. */
+  warm(): Promise<void>
   close(): void
 }
 
@@ -55,7 +57,18 @@ function decodeSegment(seg: string): string | null {
 
 export function createApiServer(rt: Broker): ApiServer {
   const auth = new ApiKeyAuth(rt.config.apiKey)
-  const router = buildRouter()
+  // The routes (and their zod schemas) load after the API line is printed, started by `warm()` or by
+  // the first request, whichever comes first: start-up only needs the socket bound
+  // (docs/architecture.md, "Start-up and memory").
+  let routes: typeof import('./routes/index.js') | null = null
+  let routesLoading: Promise<typeof import('./routes/index.js')> | null = null
+  let router: Router | null = null
+  const loadRoutes = () =>
+    (routesLoading ??= import('./routes/index.js').then((m) => {
+      routes = m
+      router = m.buildRouter()
+      return m
+    }))
   const observers = observerTokensFor(rt)
   // `ws` is loaded on the first upgrade, not at start: it costs start-up time and idle memory
   // (docs/architecture.md, "Start-up and memory"), and a broker driven over plain HTTP never needs it.
@@ -106,7 +119,18 @@ export function createApiServer(rt: Broker): ApiServer {
       }
       role = who
     }
-    const match = router.match(method, url.pathname)
+    if (router === null) {
+      void loadRoutes().then(() => dispatch(req, res, url, method, agent, role), (err: unknown) => {
+        rt.log.error({ err }, 'routes failed to load')
+        res.destroy()
+      })
+      return
+    }
+    dispatch(req, res, url, method, agent, role)
+  }
+
+  const dispatch = (req: IncomingMessage, res: ServerResponse, url: URL, method: string, agent: string | undefined, role: Role | undefined): void => {
+    const match = router!.match(method, url.pathname)
     if (match.kind === 'none') {
       req.resume()
       sendEmpty(res, 404)
@@ -149,14 +173,18 @@ export function createApiServer(rt: Broker): ApiServer {
       return
     }
     if (url.pathname === '/ws') {
-      let since: number
-      try {
-        since = sinceParam(url)
-      } catch (err) {
-        rejectUpgrade(socket, 400, 'Bad Request', JSON.stringify(errorAnswer(err).body))
-        return
+      const upgrade = ({ sinceParam }: typeof import('./routes/index.js')) => {
+        let since: number
+        try {
+          since = sinceParam(url)
+        } catch (err) {
+          rejectUpgrade(socket, 400, 'Bad Request', JSON.stringify(errorAnswer(err).body))
+          return
+        }
+        void webSockets().then((w) => w.events.handleUpgrade(req, socket, head, (ws) => serveEventStream(ws, rt.events, since)))
       }
-      void webSockets().then((w) => w.events.handleUpgrade(req, socket, head, (ws) => serveEventStream(ws, rt.events, since)))
+      if (routes !== null) upgrade(routes)
+      else void loadRoutes().then(upgrade, () => socket.destroy())
       return
     }
     const input = INPUT_STREAM_PATH.exec(url.pathname)
@@ -175,6 +203,7 @@ export function createApiServer(rt: Broker): ApiServer {
 
   return {
     server,
+    warm: () => loadRoutes().then(() => {}),
     close() {
       for (const w of wss ? [wss.events, wss.input] : []) {
         for (const client of w.clients) client.terminate()

@@ -15,9 +15,8 @@ import { BrokerRuntime } from '../supervisor/runtime.js'
 import { readJson, removeFile } from '../supervisor/state/files.js'
 import { adoptSurvivors } from '../supervisor/adoption/startup.js'
 import { readPreviousAgents } from '../supervisor/agents/records.js'
-import type { Hub } from '../hub/types.js'
+import type { FleetCall, FleetReply, Hub } from '../hub/types.js'
 import { RuntimeHubHost } from '../fleet/host.js'
-import { fleetServer } from '../api/fleet/serve.js'
 import { flagNumber, flagString, parseArgs, UsageError } from './args.js'
 
 /** Env var that shortens the owner lease (tests); read once, in `cli/init.ts`. */
@@ -117,7 +116,9 @@ export async function runInitCommand(argv: string[]): Promise<void> {
     log,
     ...(hub ? { hub } : {})
   })
-  rt.hub.attach(new RuntimeHubHost(rt, fleetServer(rt)))
+  // The fleet's call handler (API schemas) loads with the first remote call, not at start-up.
+  let fleetCalls: Promise<(call: FleetCall) => Promise<FleetReply>> | undefined
+  rt.hub.attach(new RuntimeHubHost(rt, async (call) => (await (fleetCalls ??= import('../api/fleet/serve.js').then((m) => m.fleetServer(rt))))(call)))
   // Deliveries of an earlier run on this state dir come back before anything else happens.
   rt.messaging.restore()
   const { adopted, reaped } = await adoptSurvivors(rt, previous, log)
@@ -163,6 +164,7 @@ export async function runInitCommand(argv: string[]): Promise<void> {
   process.stdout.write(`[agent-relay] API listening on ${url}\n`)
   // stdout stays the one line the SDK parses; the web view's link (key in the fragment) goes to stderr.
   process.stderr.write(`[agent-relay] web view: ${url}/ui/#key=${encodeURIComponent(apiKey)}\n`)
+  void api.warm().catch((err: unknown) => log.error({ err }, 'API routes failed to load'))
   rt.start(url)
   rt.saveState() // the URL, for the next broker that adopts these agents
   const toRespawn = previous.filter((p) => !adopted.includes(p.name))

@@ -58,8 +58,9 @@ export async function adoptSurvivors<P extends { name: string }>(rt: AdoptionHos
     })
   )
   const second = await reapEntries(failed, log)
-  // The journal on disk now names exactly this run's children.
-  await rt.lifecycle.journal.write()
+  // The journal on disk now names exactly this run's children (an empty journal stays as it was:
+  // nothing to remove, and start-up saves two fsyncs before the API line).
+  if (entries.length > 0) await rt.lifecycle.journal.write()
   return {
     adopted,
     reaped: {
