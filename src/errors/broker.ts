@@ -190,3 +190,19 @@ export class NatsSettingsError extends BrokerError {
     super('invalid_nats_settings', message)
   }
 }
+
+// ── the headless child (src/headless) ─────────────────────────────────────────
+
+/** `broker headless` was asked for a provider it has none for. */
+export class UnknownProviderError extends BrokerError {
+  constructor(provider: string, supported: readonly string[]) {
+    super('unsupported_provider', `provider '${provider}' does not support headless transport (supported: ${supported.join(', ')})`)
+  }
+}
+
+/** The provider CLI of a headless agent could not be started. */
+export class ProviderSpawnError extends BrokerError {
+  constructor(message: string) {
+    super('spawn_failed', message)
+  }
+}

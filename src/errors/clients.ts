@@ -37,3 +37,14 @@ export class DumpPtyError extends RemoteError {
 
 /** An agent API call failed (`status` 0 when the broker could not be reached). */
 export class AgentApiError extends RemoteError {}
+
+/**
+ * A child refused a request (a `worker_error` frame answering it), did not answer in time
+ * (`worker_timeout`) or was gone (`worker_disappeared`). The code is the child's; the API turns it
+ * into a catalogue error (src/api/reply.ts `fromWorkerError`).
+ */
+export class WorkerRequestError extends RemoteError {
+  constructor(code: string, message: string) {
+    super(code, 0, message)
+  }
+}

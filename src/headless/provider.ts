@@ -51,10 +51,4 @@ export interface HeadlessProvider {
   create(ctx: ProviderContext): ProviderSession
 }
 
-export class ProviderSpawnError extends Error {
-  readonly code = 'spawn_failed'
-  constructor(message: string) {
-    super(message)
-    this.name = 'ProviderSpawnError'
-  }
-}
+export { ProviderSpawnError } from '../errors/index.js'

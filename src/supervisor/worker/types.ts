@@ -29,14 +29,7 @@ export interface ExitInfo {
   wasReady: boolean
 }
 
-export class WorkerRequestError extends Error {
-  readonly code: string
-  constructor(code: string, message: string) {
-    super(message)
-    this.name = 'WorkerRequestError'
-    this.code = code
-  }
-}
+export { WorkerRequestError } from '../../errors/index.js'
 
 /** `H` is the handle type (handle.ts); a parameter here keeps this file free of an import back. */
 export interface WorkerHandleOptions<H> {
