@@ -31,6 +31,8 @@ const DUPLICATE_WATCH_MS = 2_000
 const TOOL_WAIT_MS = 90_000
 const WALL_WAIT_MS = 40_000
 const RELEASE_SETTLE_MS = 1_500
+/** Agents of one CLI started at the same moment (the spawn-storm check). */
+const TOGETHER_AGENTS = 3
 
 /** The DM tool's result as the broker's MCP server returns it (a delivery to the peer). */
 const DM_RESULT = /delivery_id|del_[0-9a-f]{8}/
@@ -110,6 +112,28 @@ export class CliRun {
     const res = await this.#ctx.broker.api('GET', `/api/spawned/${name}/snapshot?format=plain`)
     if (typeof res.body?.screen !== 'string') return res.text
     return `(cursor at row ${res.body.cursor?.[0]}, column ${res.body.cursor?.[1]})\n${res.body.screen.split('\n').map((r: string, i: number) => `${String(i).padStart(2)}|${r}`).join('\n')}`
+  }
+
+  /** Asks `agent`'s model to DM `peer` through the relay MCP tool: the peer's delivery verified, the tool's result back at the model. */
+  async toolCall(agent: string, peer: string): Promise<{ ok: boolean; detail: string }> {
+    const ctx = this.#ctx
+    const m = `TOOL${rand()}`
+    const before = ctx.events.all.length
+    const t0 = Date.now()
+    await this.send(agent, `TOOLCALL to=${peer} text=${m}`)
+    const verified = await ctx.events
+      .waitFor((x: BrokerEventJson) => x.kind === 'delivery_verified' && x.name === peer && ctx.events.all.indexOf(x) >= before, TOOL_WAIT_MS, 'peer delivery')
+      .catch(() => null)
+    const resultDeadline = Date.now() + RECEIVED_WAIT_MS
+    while (!ctx.models.recorded.some((r) => r.toolResult && r.atMs >= t0 && DM_RESULT.test(r.resultText)) && Date.now() < resultDeadline) await sleep(100)
+    const results = ctx.models.recorded.filter((r) => r.toolResult && r.atMs >= t0 && DM_RESULT.test(r.resultText))
+    const toolDone = results.length > 0
+    if (!verified) process.stderr.write(`--- tool results the model got: ${results.map((r) => r.resultText.slice(0, 400)).join(' || ')}\n`)
+    if (!verified) process.stderr.write(`--- screen of ${agent}:\n${await this.screen(agent)}\n`)
+    return {
+      ok: verified !== null && toolDone,
+      detail: `${verified ? `peer delivery verified after ${secs(Date.now() - t0)}` : 'no verified delivery to the peer'}; tool result ${toolDone ? 'returned to the model' : 'never returned'}`
+    }
   }
 
   /** Sends `text` (which contains `marker`) and reports verified + received once. */
@@ -197,24 +221,8 @@ export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckR
   })
 
   await step('MCP tool call → verified DM to another agent', async () => {
-    const m = `TOOL${rand()}`
-    const before = ctx.events.all.length
-    const t0 = Date.now()
-    await run.send(agent, `TOOLCALL to=${peer} text=${m}`)
-    const verified = await ctx.events
-      .waitFor((x: BrokerEventJson) => x.kind === 'delivery_verified' && x.name === peer && ctx.events.all.indexOf(x) >= before, TOOL_WAIT_MS, 'peer delivery')
-      .catch(() => null)
-    const resultDeadline = Date.now() + RECEIVED_WAIT_MS
-    while (!ctx.models.recorded.some((r) => r.toolResult && r.atMs >= t0 && DM_RESULT.test(r.resultText)) && Date.now() < resultDeadline) await sleep(100)
-    const results = ctx.models.recorded.filter((r) => r.toolResult && r.atMs >= t0 && DM_RESULT.test(r.resultText))
-    const toolDone = results.length > 0
-    if (!verified) process.stderr.write(`--- tool results the model got: ${results.map((r) => r.resultText.slice(0, 400)).join(' || ')}\n`)
-    if (!verified) process.stderr.write(`--- screen of ${agent}:\n${await run.screen(agent)}\n`)
-    return {
-      check: 'MCP tool call → verified DM to another agent',
-      ok: verified !== null && toolDone,
-      detail: `${verified ? `peer delivery verified after ${secs(Date.now() - t0)}` : 'no verified delivery to the peer'}; tool result ${toolDone ? 'returned to the model' : 'never returned'}`
-    }
+    const t = await run.toolCall(agent, peer)
+    return { check: 'MCP tool call → verified DM to another agent', ok: t.ok, detail: t.detail }
   })
 
   await step('relay MCP tools offered', async () => {
@@ -238,6 +246,33 @@ export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckR
   let n = 0
   while (words.join(' ').length < 3000) words.push(`word${n++}`)
   await step('3000-character message', () => run.message('3000-character message', agent, `${mL} ${words.join(' ')} END${mL}`, `END${mL}`))
+
+  await step(`${TOGETHER_AGENTS} started together, a DM each at once`, async () => {
+    // A spawn storm on a small machine: slow starts, blank screens for a while. Each DM is queued
+    // until its CLI is ready from its prompt, typed once, verified, and reaches the model once.
+    const names = Array.from({ length: TOGETHER_AGENTS }, (_, i) => `${tag}-t${i + 1}`)
+    const markers = names.map(() => `TOG${rand()}`)
+    const t0 = Date.now()
+    await Promise.all(
+      names.map((name) => {
+        const dir = join(root, name)
+        mkdirSync(dir)
+        return ctx.broker.spawnAgent(name, bin, { cwd: dir, env })
+      })
+    )
+    const ids = await Promise.all(names.map((name, i) => run.send(name, `please answer ${markers[i]}`)))
+    const outcomes = await Promise.all(ids.map((id) => run.outcome(id, t0, READY_WAIT_MS + OUTCOME_WAIT_MS)))
+    const counts = await Promise.all(markers.map((m) => run.received(m)))
+    const readies = names.map((name) => ctx.events.of('worker_ready', name)[0]?.reason ?? 'never')
+    const ok = outcomes.every((o) => o.kind === 'verified') && counts.every((n) => n === 1) && readies.every((r) => r === 'prompt')
+    for (const [i, name] of names.entries()) if (outcomes[i]!.kind !== 'verified' || counts[i] !== 1) process.stderr.write(`--- screen of ${name}:\n${await run.screen(name)}\n`)
+    await Promise.all(names.map((name) => ctx.broker.api('DELETE', `/api/spawned/${name}`)))
+    return {
+      check: `${TOGETHER_AGENTS} started together, a DM each at once`,
+      ok,
+      detail: names.map((_, i) => `ready ${readies[i]}, ${outcomes[i]!.kind}${outcomes[i]!.reason ? ` (${outcomes[i]!.reason})` : ''}, received ${counts[i]}×`).join('; ')
+    }
+  })
 
   await step('login wall → blocked', async () => {
     const wallEnv = configure(pin.name, join(root, 'wall-home'), ctx.models.url, true)
@@ -270,19 +305,18 @@ export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckR
     const flagged = flags.length === 0 || argvs.some((a) => flags.every((f) => a.includes(f)))
     const screen = await run.screen(agent)
     const shown = pin.bypassOnScreen === undefined || pin.bypassOnScreen.test(screen)
-    const turns = ctx.models.recorded.filter((r) => r.agentTurn && r.atMs >= spawnedAtMs)
-    const last = turns.at(-1)
-    const tools = last !== undefined && last.tools.some((t) => /message_dm_send/.test(t))
+    // The relay MCP server still works after everything before: one more tool call, now.
+    const t = await run.toolCall(agent, peer)
     const answered = ctx.events.of('agent_auto_answered', agent).map((x) => x.rule)
-    if (!(flagged && shown && tools)) process.stderr.write(`--- screen of ${agent}:\n${screen}\n`)
+    if (!(flagged && shown && t.ok)) process.stderr.write(`--- screen of ${agent}:\n${screen}\n`)
     return {
       check: 'untrusted folder: flags and tools intact',
-      ok: flagged && shown && tools,
+      ok: flagged && shown && t.ok,
       detail: [
         answered.length ? `answered ${answered.join(', ')}` : 'no dialog',
         flags.length ? `${flags.join(' ')} ${flagged ? 'in' : 'NOT in'} the CLI's argv` : 'no bypass flag',
         pin.bypassOnScreen ? `${pin.bypassOnScreen.source} ${shown ? 'on' : 'NOT on'} screen` : null,
-        `relay tools ${tools ? 'offered' : 'NOT offered'} in the last of ${turns.length} turns`
+        `a relay MCP tool call now: ${t.detail}`
       ]
         .filter(Boolean)
         .join('; ')

@@ -63,10 +63,11 @@ export async function runHeadless(pin: CliPin, bin: string, ctx: Ctx): Promise<C
     await step('second turn in the same session', () => run.message('second turn in the same session', agent, `and now ${m2}`, m2))
 
     await step('relay MCP tools offered', async () => {
-      const turns = ctx.models.recorded.filter((r) => r.agentTurn && r.atMs >= spawnedAtMs && r.api === 'chat')
-      const first = turns.findIndex((r) => r.tools.some((t) => /message_dm_send/.test(t)))
+      // Listed among the turn's tools, or handed over by a tool search (claude defers MCP tools).
+      const turns = ctx.models.recorded.filter((r) => r.agentTurn && r.atMs >= spawnedAtMs)
+      const first = turns.findIndex((r) => r.tools.some((t) => /message_dm_send/.test(t)) || /message_dm_send/.test(r.resultText))
       const names = first === -1 ? [] : turns[first]!.tools.filter((t) => /message_dm_send/.test(t))
-      return { check: 'relay MCP tools offered', ok: first !== -1, detail: first === -1 ? `in none of ${turns.length} turns` : `${names.join(', ')} (turn ${first + 1} of ${turns.length})` }
+      return { check: 'relay MCP tools offered', ok: first !== -1, detail: first === -1 ? `in none of ${turns.length} turns` : `${names.join(', ') || 'by tool search'} (turn ${first + 1} of ${turns.length})` }
     })
 
     await step('MCP tool call → verified DM to another agent', async () => {
