@@ -401,7 +401,11 @@ export class FakeModels {
     const schema = body.generationConfig?.responseJsonSchema ?? body.generationConfig?.responseSchema
     const reply: Reply = agentTurn ? decide(turn) : { kind: 'text', text: schema ? JSON.stringify(fitSchema(schema)) : 'ok' }
     const offered = JSON.stringify([body.tools, body.system, body.instructions, body.systemInstruction, (body.messages ?? []).filter((m: any) => m?.role === 'system')])
-    for (const m of offered.matchAll(/[\w.]*message[_.]dm[_.]send/g)) if (!turn.tools.includes(m[0])) turn.tools.push(m[0])
+    for (const m of offered.matchAll(/[\w.]*message[_.]dm[_.]send/g)) {
+      // A name right after an escaped newline (`\nmcp__…` in the JSON text) starts after the `n`.
+      const name = m[0].replace(/^n(?=mcp_)/, '')
+      if (!turn.tools.includes(name)) turn.tools.push(name)
+    }
     this.recorded.push({ api, path, agentTurn, userText: turn.userText, toolResult: turn.toolResult, resultText: turn.resultText ?? '', tools: turn.tools, atMs: Date.now() })
     if (agentTurn && turn.userText.includes('SLOW')) await new Promise((r) => setTimeout(r, SLOW_REPLY_MS))
     switch (api) {

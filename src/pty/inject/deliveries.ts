@@ -31,7 +31,7 @@ import { localeIsUtf8, terminalInput, type TerminalMode } from '../../child/term
 import { formatInjection, type InjectionProfile, type ReminderEnv } from './inject.js'
 import type { Screen } from '../screen.js'
 import { echoNeedle } from './verify.js'
-import { stillInInput, type SubmitProfile } from './submit.js'
+import { stillInInputBox, type SubmitProfile } from './submit.js'
 import { seenOnScreen, slowDrainReason, startActive, windowVerdict, type Active, type Queued } from './in-flight.js'
 import { enterAgainIfNotSubmitted, typeDelivery } from './typing.js'
 import type { FactsStore } from '../facts.js'
@@ -269,7 +269,7 @@ export class Deliveries {
    */
   #confirmSubmitted(a: Active, nowMs: number): void {
     if (a.submitting || nowMs < a.nextSubmitCheckMs || this.#o.screen.parsing) return
-    const pending = stillInInput(this.#o.screen.cursorRowText(), a.typedText)
+    const pending = stillInInputBox(this.#o.screen, a.typedText)
     if (!pending || a.extraEnters >= this.#o.submit.maxExtraEnters) return this.#finish(a, true)
     enterAgainIfNotSubmitted(a, nowMs, this.#o)
   }

@@ -6,7 +6,7 @@ import type { IMarker } from '@xterm/headless'
 import type { RelayDelivery } from '../../protocol/frames.js'
 import type { Screen } from '../screen.js'
 import { echoIncompleteReason, echoTimeoutReason, screenShowsNeedle, screenShowsNeedleCompact, screenShowsNeedleHead, screenShowsNeedleTail } from './verify.js'
-import { showsPlaceholderFor, stillInInput } from './submit.js'
+import { showsPlaceholderFor, stillInInputBox } from './submit.js'
 
 /** Longest wait for a program that stopped reading its terminal to take an injected text. */
 export const PTY_SLOW_DRAIN_DEADLINE_MS = 60_000
@@ -45,6 +45,8 @@ export interface Active extends Queued {
   neededBefore: boolean
   /** A paste placeholder stating the typed size was seen after typing. */
   placeholderSeen: boolean
+  /** The CLI showed it took the typed text (its placeholder or its end on screen) before Enter. */
+  taken: boolean
   /** Extra Enters pressed because the text still sat in the input row. */
   extraEnters: number
   nextSubmitCheckMs: number
@@ -66,6 +68,7 @@ export function startActive(q: Queued, needle: string, typedText: string, window
     injectedAtMs: 0,
     neededBefore: false,
     placeholderSeen: false,
+    taken: false,
     extraEnters: 0,
     nextSubmitCheckMs: 0,
     submitting: false
@@ -94,9 +97,10 @@ export type WindowVerdict = { kind: 'verified' } | { kind: 'wait' } | { kind: 'f
 /**
  * The verdict once `nowMs` is past the delivery's window: verified if the screen shows it;
  * wait while output is still parsed, while the program is still drawing the text (a slow
- * reader), while the text sits in the CLI's input row, or while the CLI shows itself busy with a
+ * reader), while the text sits in the CLI's input box, while the CLI shows itself busy with a
  * turn (gemini 0.61 draws the submitted message only once its model router answered: seconds
- * under load) — the window is extended, bounded; else failed, saying which of these it was.
+ * under load), or once the text it visibly took left its input box (submitted; opencode under load
+ * draws it seconds later) — the window is extended, bounded; else failed, saying which it was.
  * Waiting longer never counts as seeing: `verified` still needs the text on screen.
  */
 export function windowVerdict(a: Active, nowMs: number, screen: Screen, busy = false): WindowVerdict {
@@ -107,14 +111,14 @@ export function windowVerdict(a: Active, nowMs: number, screen: Screen, busy = f
   if (started && nowMs < a.startedAtMs + PTY_SLOW_DRAIN_DEADLINE_MS) return { kind: 'wait' }
   // The CLI visibly took the text (it still sits in its input row) but is slow to submit it:
   // keep looking, bounded, rather than fail a message the CLI has.
-  const pending = stillInInput(screen.cursorRowText(), a.typedText)
-  if ((pending || busy) && nowMs < a.injectedAtMs + a.windowMs * VERIFY_PENDING_EXTEND_FACTOR) {
+  const pending = stillInInputBox(screen, a.typedText)
+  const extended = pending || busy || a.taken
+  if (extended && nowMs < a.injectedAtMs + a.windowMs * VERIFY_PENDING_EXTEND_FACTOR) {
     a.deadlineMs = nowMs + VERIFY_PENDING_STEP_MS
     return { kind: 'wait' }
   }
   if (started) return { kind: 'failed', reason: echoIncompleteReason(PTY_SLOW_DRAIN_DEADLINE_MS) }
-  const reason = pending
-    ? `${echoTimeoutReason(a.windowMs * VERIFY_PENDING_EXTEND_FACTOR)}: the text is still in the CLI's input row, not submitted`
-    : echoTimeoutReason(a.windowMs)
+  const waitedMs = extended ? a.windowMs * VERIFY_PENDING_EXTEND_FACTOR : a.windowMs
+  const reason = pending ? `${echoTimeoutReason(waitedMs)}: the text is still in the CLI's input row, not submitted` : echoTimeoutReason(waitedMs)
   return { kind: 'failed', reason }
 }

@@ -140,3 +140,36 @@ export function stillInInput(cursorRow: string, typed: string): boolean {
   // The cursor row holds the last part of the text: its tail ends the row (a wrapped input's last row).
   return tail.length > 0 && row.length > 0 && (row.endsWith(tail) || (tail.endsWith(row) && row.length >= Math.min(8, tail.length)))
 }
+
+/** What the input check reads of the screen (the worker's `Screen` satisfies it). */
+export interface InputView {
+  visibleRows(): string[]
+  /** 1-indexed [row, col] of the cursor on the visible screen. */
+  cursor(): [number, number]
+  cursorRowText(): string
+}
+
+/** Rows above the cursor row that may still belong to the input box. */
+export const INPUT_BOX_ROWS_ABOVE = 3
+/** A horizontal rule: the top edge of an input box (claude, gemini); above it is history. */
+const RULE_ROW = /^\s*[─━═]{10,}\s*$/
+
+/** The rows just above the cursor row, nearest first, up to INPUT_BOX_ROWS_ABOVE and never past a horizontal rule. */
+export function inputRowsAbove(rows: readonly string[], cursorIndex: number): string[] {
+  const out: string[] = []
+  for (let i = cursorIndex - 1; i >= 0 && out.length < INPUT_BOX_ROWS_ABOVE; i--) {
+    if (RULE_ROW.test(rows[i] ?? '')) break
+    out.push(rows[i] ?? '')
+  }
+  return out
+}
+
+/**
+ * The typed text is still in the CLI's input box: `stillInInput` on the cursor row, or a placeholder
+ * stating its size on a row of the box above the cursor — gemini 0.61 under load takes an Enter
+ * that comes too soon after a paste as a newline, leaving the placeholder a row above the cursor.
+ */
+export function stillInInputBox(view: InputView, typed: string): boolean {
+  if (stillInInput(view.cursorRowText(), typed)) return true
+  return inputRowsAbove(view.visibleRows(), view.cursor()[0] - 1).some((row) => showsPlaceholderFor(row, typed))
+}

@@ -16,7 +16,7 @@ import type { Screen } from '../screen.js'
 import { sleep, type PtyWriter } from '../writer.js'
 import { PTY_SLOW_DRAIN_DEADLINE_MS, type Active } from './in-flight.js'
 import { screenShowsNeedleCompact } from './verify.js'
-import { INJECT_ENTER_DELAY_MS, showsPlaceholderFor, stillInInput, textTaken, type SubmitProfile } from './submit.js'
+import { INJECT_ENTER_DELAY_MS, showsPlaceholderFor, stillInInputBox, textTaken, type SubmitProfile } from './submit.js'
 /** Steer mode: pause after the ESC ESC interrupt before typing. */
 export const STEER_ESC_DELAY_MS = 120
 /** Longest wait for node-pty to hand the injected bytes to the kernel (then: a slow reader). */
@@ -77,7 +77,10 @@ async function waitTaken(a: Active, ctx: TypingContext): Promise<void> {
     await ctx.screen.settle()
     const visible = ctx.screen.visibleText()
     if (showsPlaceholderFor(visible, a.typedText)) a.placeholderSeen = true
-    if (textTaken(visible, a.typedText)) return
+    if (textTaken(visible, a.typedText)) {
+      a.taken = true
+      return
+    }
     const left = until - Date.now()
     if (left > 0) await ctx.screen.nextParsed(left)
   }
@@ -91,7 +94,7 @@ export function enterAgainIfNotSubmitted(a: Active, nowMs: number, o: { screen: 
   const s = o.submit
   if (a.submitting || a.extraEnters >= s.maxExtraEnters || nowMs < a.nextSubmitCheckMs || o.screen.parsing) return
   a.nextSubmitCheckMs = nowMs + s.submitCheckMs
-  if (!stillInInput(o.screen.cursorRowText(), a.typedText)) return
+  if (!stillInInputBox(o.screen, a.typedText)) return
   a.extraEnters++
   a.submitting = true
   o.log.info({ delivery_id: a.d.delivery_id, extra_enters: a.extraEnters }, 'text still in the input row after Enter: pressing Enter again')

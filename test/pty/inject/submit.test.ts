@@ -1,7 +1,7 @@
 /** Paste placeholders, "taken" and "still in the input row" as each CLI shows them (src/pty/inject/submit.ts). */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { placeholdersIn, showsPlaceholderFor, stillInInput, textTaken } from '../../../src/pty/inject/submit.js'
+import { INPUT_BOX_ROWS_ABOVE, inputRowsAbove, placeholdersIn, showsPlaceholderFor, stillInInput, stillInInputBox, textTaken } from '../../../src/pty/inject/submit.js'
 
 const lines = (n: number): string => Array.from({ length: n }, (_, i) => `line ${i + 1}`).join('\n')
 
@@ -44,5 +44,26 @@ describe('taken and still in the input row', () => {
     assert.ok(stillInInput('> please answer PING-1 and the rest of it', typed))
     assert.ok(!stillInInput(' *   Type your message or @path/to/file', typed))
     assert.ok(!stillInInput(' > ', typed))
+  })
+})
+
+describe('the input box above the cursor row', () => {
+  const view = (rows: string[], cursorIndex: number) => ({ visibleRows: () => rows, cursor: (): [number, number] => [cursorIndex + 1, 1], cursorRowText: () => rows[cursorIndex]! })
+
+  test('gemini under load took an early Enter as a newline: the placeholder is a row above the cursor, still in the box', () => {
+    const rows = ['history', '────────────────────', ' YOLO Ctrl+Y', '', ' * [Pasted Text: 11 lines]', '', ' workspace (/directory)']
+    assert.ok(stillInInputBox(view(rows, 5), lines(11)))
+  })
+
+  test('a placeholder in the history above the box edge (a rule) is not in the box: no Enter for a submitted message', () => {
+    const rows = ['> [Pasted text #1 +10 lines]', '────────────────────', '❯ ', '────────────────────']
+    assert.ok(!stillInInputBox(view(rows, 2), lines(11)))
+    assert.deepEqual(inputRowsAbove(rows, 2), [])
+  })
+
+  test('at most a few rows above the cursor count', () => {
+    const rows = ['[Pasted Text: 11 lines]', 'a', 'b', 'c', 'd', '> ']
+    assert.ok(!stillInInputBox(view(rows, 5), lines(11)))
+    assert.equal(inputRowsAbove(rows, 5).length, INPUT_BOX_ROWS_ABOVE)
   })
 })
