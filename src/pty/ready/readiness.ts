@@ -181,12 +181,17 @@ export function timeoutBlocker(s: Pick<ScreenReadiness, 'dialog' | 'ready'>, row
   return null
 }
 
+/** With the prompt on screen, output that is still not quiet after this many startup timeouts counts as ready (`timeout`). */
+export const PROMPT_NEVER_QUIET_TIMEOUTS = 2
+
 /**
  * A per-CLI rule: `->pty:ready` at once; the CLI's own ready screen (`prompt`) once output has
  * been quiet for `quietMs` and fully parsed; else the startup timeout, and only with the prompt
- * on screen. No "settled"/"silent" fallback: a known CLI that shows a dialog or a splash is not
- * ready because it went quiet, nor because time passed (it is reported blocked meanwhile, and
- * becomes ready when its prompt shows up).
+ * on screen and output still not quiet a second timeout later (a prompt drawn late, past the
+ * timeout — opencode 1.18 under load after 25 s of blank screen — still gets its quiet time and
+ * counts as `prompt`). No "settled"/"silent" fallback: a known CLI that shows a dialog or a splash
+ * is not ready because it went quiet, nor because time passed (it is reported blocked meanwhile,
+ * and becomes ready when its prompt shows up).
  */
 export function screenReadinessRule(s: ScreenReadiness): ReadinessRule {
   const timeoutMs = s.timeoutMs ?? STARTUP_READY_TIMEOUT_MS
@@ -194,13 +199,14 @@ export function screenReadinessRule(s: ScreenReadiness): ReadinessRule {
   const quiet = (v: ReadinessView, rows: readonly string[]): boolean =>
     v.screenCurrent && v.lastOutputAtMs !== null && v.nowMs - v.lastOutputAtMs >= quietFor(rows)
   const timedOut = (v: ReadinessView): boolean => v.nowMs - v.spawnedAtMs >= timeoutMs
+  const neverQuiet = (v: ReadinessView): boolean => v.nowMs - v.spawnedAtMs >= timeoutMs * PROMPT_NEVER_QUIET_TIMEOUTS
   return {
     name: s.name,
     evaluate(v) {
       if (v.startupOutput().includes(READY_MARKER)) return 'marker'
       const rows = viewRows(v)
       if (quiet(v, rows) && s.dialog?.(rows) == null && s.ready(rows, v.cursorRowText())) return 'prompt'
-      if (timedOut(v) && v.screenCurrent && timeoutBlocker(s, rows, v.cursorRowText()) === null) return 'timeout'
+      if (neverQuiet(v) && v.screenCurrent && timeoutBlocker(s, rows, v.cursorRowText()) === null) return 'timeout'
       return null
     },
     blocked(v: ReadinessView) {

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CODEX_BARE_COMPOSER_SETTLE_MS } from '../../../src/pty/profiles/codex.js'
 import { profileFor } from '../../../src/pty/profiles/index.js'
-import { genericReadinessRule, ReadinessTracker } from '../../../src/pty/ready/readiness.js'
+import { genericReadinessRule, PROMPT_NEVER_QUIET_TIMEOUTS, ReadinessTracker } from '../../../src/pty/ready/readiness.js'
 import { STARTUP_READY_TIMEOUT_MS } from '../../../src/pty/ready/readiness.js'
 import { loadMeta, replay, screenAt, settledView, viewOf, type ScreenState } from './screens.js'
 
@@ -121,6 +121,16 @@ describe('claude (recorded 2.1.332)', () => {
     const prompt = settledView(await screenAt('opencode-session', 'ready'), 1_000, 40_000)
     assert.equal(rule.blocked!(prompt), null)
     assert.equal(rule.evaluate(prompt), 'prompt')
+  })
+
+  test('a prompt drawn after the startup timeout still waits for its quiet time and counts as the prompt', async () => {
+    const rule = profileFor('opencode').readiness
+    const ready = await screenAt('opencode-session', 'ready')
+    const justDrawn = settledView(ready, 10, STARTUP_READY_TIMEOUT_MS + 1_000)
+    assert.equal(rule.evaluate(justDrawn), null, 'not the timeout the moment the prompt shows up')
+    assert.equal(rule.blocked!(justDrawn), null)
+    assert.equal(rule.evaluate(settledView(ready, 1_000, STARTUP_READY_TIMEOUT_MS + 2_000)), 'prompt')
+    assert.equal(rule.evaluate(settledView(ready, 10, STARTUP_READY_TIMEOUT_MS * PROMPT_NEVER_QUIET_TIMEOUTS)), 'timeout', 'output that never goes quiet: ready by the timeout')
   })
 })
 
