@@ -7,7 +7,7 @@
  *                         → (not seen within the window) → delivery_failed{stage:'injected'}
  *
  * The next delivery starts only after the current one is verified or failed, plus
- * INJECT_GAP_MS. `verified` is never reported because time passed.
+ * INJECT_GAP_MS (a line typed ahead: the profile's `turnStartMs` only). `verified` is never reported because time passed.
  *
  * Wait mode (the default) types only at an idle point: output quiet for INJECT_IDLE_QUIET_MS and
  * the CLI's profile not showing it busy (where the profile types ahead, a delivery queued behind a
@@ -308,7 +308,9 @@ export class Deliveries {
     this.#active = null
     if (this.#closed) return
     this.#followOn = verified && this.#o.submit.typeAhead && this.#queue.size > 0
-    this.#gapTimer = setTimeout(this.#afterGap, verified ? Math.max(INJECT_GAP_MS, this.#o.submit.turnStartMs) : INJECT_GAP_MS)
+    // A line typed ahead needs no pause of ours before it: only the profile's own (turnStartMs).
+    const gap = !verified ? INJECT_GAP_MS : this.#followOn ? this.#o.submit.turnStartMs : Math.max(INJECT_GAP_MS, this.#o.submit.turnStartMs)
+    this.#gapTimer = setTimeout(this.#afterGap, gap)
     this.#gapTimer.unref()
   }
 }

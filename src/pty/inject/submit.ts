@@ -23,7 +23,7 @@ export interface SubmitProfile {
   readonly turnStartMs: number
   /**
    * A delivery already queued when the one before it was verified is typed after `turnStartMs`
-   * without waiting again for the output to go quiet (the output since is the CLI taking the
+   * (and no other pause) without waiting again for the output to go quiet (the output since is the CLI taking the
    * previous line). Only for programs that read typed-ahead lines in order (a terminal line).
    */
   readonly typeAhead: boolean
@@ -53,7 +53,7 @@ export const LINE_SUBMIT: SubmitProfile = Object.freeze({
   takeTimeoutMs: INJECT_ENTER_DELAY_MS,
   submitCheckMs: 0,
   maxExtraEnters: 0,
-  turnStartMs: 10,
+  turnStartMs: 0,
   typeAhead: true
 })
 
