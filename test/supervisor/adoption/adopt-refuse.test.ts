@@ -40,7 +40,9 @@ test('a child refuses an adopter with the wrong secret, then the broker adopts i
   let second: TestBroker | null = null
   try {
     await first.spawnAgent('gamma', ECHO_CLI)
-    await waitUntil(() => JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')).children[0]?.cli_pid > 0, 10_000, 'cli pid journaled')
+    // The PID journal is written off the loop: it may not exist yet when the spawn answers.
+    const journaled = () => (existsSync(join(dir, 'pids.json')) ? JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')).children[0]?.cli_pid > 0 : false)
+    await waitUntil(journaled, 10_000, 'cli pid journaled')
     const entry = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')).children[0]
     assert.equal(statSync(join(dir, 'pids.json')).mode & 0o777, 0o600, 'the journal holding the secrets is private')
     first.proc.kill('SIGKILL')
