@@ -9,15 +9,27 @@
  * exactly. Not taken when a term is not ASCII or holds a character JSON escapes, or when the file
  * holds a character whose Unicode lower case is ASCII (K KELVIN SIGN, İ): then every line is
  * decoded and parsed.
+ *
+ * A sealed segment (not the one being appended to) is read through its index
+ * (src/history/segment-index.ts): only the blocks that hold every trigram of the terms are read and
+ * scanned as above, newest block first. Without an index the segment is read whole, as before, and
+ * its index is built and written next to it for the next search.
  */
-import { readFileSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { matches, rawLinePrefilterSafe, type HistoryRecord, type SearchQuery, type SearchScope } from '../src/history/query.js'
+import { blockRange, buildSegmentIndex, candidateBlocks, readSegmentIndex, writeSegmentIndex, type SegmentIndex } from '../src/history/segment-index.js'
+
+/** Parsed indexes this thread keeps (by segment path), so back-to-back searches do not re-read them. */
+const INDEX_CACHE_MAX = 64
+const indexCache = new Map<string, SegmentIndex>()
 
 export interface SearchSegmentInput {
   path: string
   query: SearchQuery
   scope: SearchScope | null
   limit: number
+  /** The segment is no longer appended to: it may be read through its index. */
+  sealed?: boolean
 }
 
 export interface SearchSegmentOutput {
@@ -46,18 +58,15 @@ function fastPathFits(buf: Buffer, terms: readonly string[]): boolean {
   return LOWERS_TO_ASCII.every((b) => buf.indexOf(b) < 0)
 }
 
-export default function searchSegment(input: SearchSegmentInput): SearchSegmentOutput {
-  let buf: Buffer
-  try {
-    buf = readFileSync(input.path)
-  } catch {
-    return { hits: [], parsed: 0, bytes: 0 } // rotated away meanwhile
-  }
-  const { query, scope, limit } = input
-  const hits: HistoryRecord[] = []
-  let parsed = 0
+function bodyOf(line: string): string | null {
+  return parse(line)?.body ?? null
+}
+
+/** Scans `buf` (whole lines) newest line first, adding at most `limit` hits in total to `out.hits`. */
+function scan(buf: Buffer, query: SearchQuery, scope: SearchScope | null, limit: number, out: SearchSegmentOutput): void {
+  const { hits } = out
   const check = (line: string) => {
-    parsed++
+    out.parsed++
     const rec = parse(line)
     if (rec && matches(rec, query, scope)) hits.push(rec)
   }
@@ -76,7 +85,7 @@ export default function searchSegment(input: SearchSegmentInput): SearchSegmentO
       if (terms.length > 1 && !terms.every((t) => lower.slice(start, end).includes(t))) continue
       check(buf.toString('utf8', start, end))
     }
-    return { hits, parsed, bytes: buf.length }
+    return
   }
   const text = buf.toString('utf8')
   let end = text.length
@@ -85,5 +94,71 @@ export default function searchSegment(input: SearchSegmentInput): SearchSegmentO
     if (end > start) check(text.slice(start, end))
     end = start - 1
   }
-  return { hits, parsed, bytes: buf.length }
+}
+
+function readRange(fd: number, from: number, to: number): Buffer {
+  const buf = Buffer.alloc(to - from)
+  let off = 0
+  while (off < buf.length) {
+    const n = readSync(fd, buf, off, buf.length - off, from + off)
+    if (n <= 0) break
+    off += n
+  }
+  return off === buf.length ? buf : buf.subarray(0, off)
+}
+
+function cachedIndex(path: string, bytes: number): SegmentIndex | null {
+  const hit = indexCache.get(path)
+  if (hit && hit.bytes === bytes) return hit
+  const index = readSegmentIndex(path, bytes)
+  if (index) remember(path, index)
+  return index
+}
+
+function remember(path: string, index: SegmentIndex): void {
+  indexCache.delete(path)
+  indexCache.set(path, index)
+  if (indexCache.size > INDEX_CACHE_MAX) indexCache.delete(indexCache.keys().next().value!)
+}
+
+export default function searchSegment(input: SearchSegmentInput): SearchSegmentOutput {
+  const { query, scope, limit } = input
+  const out: SearchSegmentOutput = { hits: [], parsed: 0, bytes: 0 }
+  let fd: number
+  try {
+    fd = openSync(input.path, 'r')
+  } catch {
+    return out // rotated away meanwhile
+  }
+  try {
+    const size = fstatSync(fd).size
+    const index = input.sealed ? cachedIndex(input.path, size) : null
+    if (index === null) {
+      const buf = readRange(fd, 0, size)
+      out.bytes = buf.length
+      if (!input.sealed) {
+        scan(buf, query, scope, limit, out)
+        return out
+      }
+      const built = buildSegmentIndex(buf, bodyOf)
+      writeSegmentIndex(input.path, built)
+      remember(input.path, built)
+      for (const b of candidateBlocks(built, query.terms).reverse()) {
+        if (out.hits.length >= limit) break
+        const [from, to] = blockRange(built, b)
+        scan(buf.subarray(from, to), query, scope, limit, out)
+      }
+      return out
+    }
+    for (const b of candidateBlocks(index, query.terms).reverse()) {
+      if (out.hits.length >= limit) break
+      const [from, to] = blockRange(index, b)
+      const buf = readRange(fd, from, to)
+      out.bytes += buf.length
+      scan(buf, query, scope, limit, out)
+    }
+    return out
+  } finally {
+    closeSync(fd)
+  }
 }

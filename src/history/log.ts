@@ -13,6 +13,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { APPEND_NOFOLLOW_FLAGS } from '../protocol/safe-open.js'
 import { join } from 'node:path'
 import type { HistoryRecord } from './query.js'
+import { indexPathOf } from './segment-index.js'
 
 /** A segment is sealed and a new one started past this size. */
 export const HISTORY_SEGMENT_BYTES = 16 * 1024 * 1024
@@ -141,6 +142,11 @@ export class HistoryLog {
         unlinkSync(old.path)
       } catch (err) {
         this.#onError(err)
+      }
+      try {
+        unlinkSync(indexPathOf(old.path))
+      } catch {
+        // never indexed
       }
     }
   }

@@ -37,12 +37,14 @@ export async function searchHistory(
   const t0 = performance.now()
   await log.flushed() // everything accepted so far is in the files
   const segments = log.segments().reverse()
+  const current = segments[0]
   const hits: HistoryRecord[] = []
   let scanned = 0
   for (let i = 0; i < segments.length && hits.length < limit; i += pool.threads) {
     const wave = segments.slice(i, i + pool.threads)
     const outs = await Promise.all(
-      wave.map((s) => pool.run<SegmentOutput>('search-segment', { path: s.path, query, scope, limit: limit - hits.length }))
+      // All but the newest segment are sealed: they are read through their index (segment-index.ts).
+      wave.map((s) => pool.run<SegmentOutput>('search-segment', { path: s.path, query, scope, limit: limit - hits.length, sealed: s !== current }))
     )
     scanned += wave.length
     for (const out of outs) hits.push(...out.hits)
