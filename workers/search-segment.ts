@@ -58,8 +58,9 @@ function fastPathFits(buf: Buffer, terms: readonly string[]): boolean {
   return LOWERS_TO_ASCII.every((b) => buf.indexOf(b) < 0)
 }
 
-function bodyOf(line: string): string | null {
-  return parse(line)?.body ?? null
+/** Terms the index may narrow by: those whose characters stand as they are in the raw line. */
+function narrows(term: string): boolean {
+  return rawLinePrefilterSafe([term])
 }
 
 /** Scans `buf` (whole lines) newest line first, adding at most `limit` hits in total to `out.hits`. */
@@ -140,17 +141,17 @@ export default function searchSegment(input: SearchSegmentInput): SearchSegmentO
         scan(buf, query, scope, limit, out)
         return out
       }
-      const built = buildSegmentIndex(buf, bodyOf)
+      const built = buildSegmentIndex(buf)
       writeSegmentIndex(input.path, built)
       remember(input.path, built)
-      for (const b of candidateBlocks(built, query.terms).reverse()) {
+      for (const b of candidateBlocks(built, query.terms, narrows).reverse()) {
         if (out.hits.length >= limit) break
         const [from, to] = blockRange(built, b)
         scan(buf.subarray(from, to), query, scope, limit, out)
       }
       return out
     }
-    for (const b of candidateBlocks(index, query.terms).reverse()) {
+    for (const b of candidateBlocks(index, query.terms, narrows).reverse()) {
       if (out.hits.length >= limit) break
       const [from, to] = blockRange(index, b)
       const buf = readRange(fd, from, to)

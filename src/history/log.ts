@@ -50,6 +50,8 @@ export class HistoryLog {
   #closed = false
   /** The newest segment ends in a torn line (a crash mid-write): start a new one rather than append to it. */
   #tornTail = false
+  /** Told of each segment the log stops appending to (indexer.ts indexes it). */
+  onSealed: ((seg: Segment) => void) | null = null
 
   constructor(dir: string, opts: HistoryLogOptions = {}) {
     this.dir = dir
@@ -125,6 +127,7 @@ export class HistoryLog {
     }
     this.#tornTail = false
     await this.#fh?.close()
+    if (seg && seg.bytes > 0) this.onSealed?.({ ...seg })
     const index = seg ? seg.index + 1 : 1
     seg = { index, path: join(this.dir, `messages-${String(index).padStart(6, '0')}.jsonl`), bytes: 0 }
     this.#fh = await open(seg.path, APPEND_NOFOLLOW_FLAGS, 0o600)

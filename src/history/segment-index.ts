@@ -1,16 +1,18 @@
 /**
  * A sealed history segment's index (`messages-NNNNNN.jsonl.idx` next to it): the segment is cut
  * into blocks of whole lines (about INDEX_BLOCK_BYTES each), and for every trigram (three UTF-16
- * code units) of the lower-cased message bodies the index records which blocks hold it.
+ * code units) of the lower-cased lines the index records which blocks hold it.
  *
  * A search term is a case-insensitive substring of the body (query.ts): every trigram of the term
- * then occurs in the lower-cased body, so a block missing one of them cannot hold a match and is
- * not read. Terms shorter than three characters narrow nothing. The index only skips blocks; the
- * blocks that are read are matched exactly as before, so results do not change.
+ * then occurs in the lower-cased line, so a block missing one of them cannot hold a match and is
+ * not read. Terms shorter than three characters, or holding a character JSON escapes, narrow
+ * nothing. The index only skips blocks; the blocks that are read are matched exactly as before,
+ * so results do not change.
  *
- * Built by the search worker (workers/search-segment.ts) the first time it has to read a sealed
- * segment whole, and written next to it (temp file + rename; it is a cache: a torn, stale or
- * unreadable index is rebuilt). Pure apart from the file reads and writes: no imports of ours.
+ * Built in the pool when a segment is sealed (indexer.ts, workers/index-segment.ts), or by a search
+ * worker that reaches an unindexed sealed segment first (workers/search-segment.ts); written next
+ * to the segment (temp file + rename; it is a cache: a torn, stale or unreadable index is rebuilt).
+ * Pure apart from the file reads and writes: no imports of ours.
  */
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 
@@ -32,48 +34,63 @@ export function indexPathOf(segmentPath: string): string {
   return `${segmentPath}.idx`
 }
 
-/** Builds the index of a segment's bytes; `body` gives a line's message body (null: not a record). */
-export function buildSegmentIndex(buf: Buffer, body: (line: string) => string | null, blockBytes = INDEX_BLOCK_BYTES): SegmentIndex {
+/** Trigrams of three ASCII code units are counted in a table of this many slots (7 bits each). */
+const ASCII_GRAMS = 1 << 21
+
+/**
+ * Builds the index of a segment's bytes. The trigrams are those of each whole line, lower-cased
+ * (decoded as UTF-8): a superset of the body's, found without parsing the JSON. Sound for the
+ * terms `candidateBlocks` is told may narrow (the worker: query.ts `rawLinePrefilterSafe`): such
+ * a term holds no character JSON escapes, so where the body holds it the line holds it too.
+ * ASCII trigrams (nearly all) go through a flat table, the rest through a map.
+ */
+export function buildSegmentIndex(buf: Buffer, blockBytes = INDEX_BLOCK_BYTES): SegmentIndex {
   const ends: number[] = []
-  const lists = new Map<string, number[]>()
-  let block = 0
-  let blockStart = 0
-  let start = 0
-  while (start < buf.length) {
-    let end = buf.indexOf(0x0a, start)
-    if (end < 0) end = buf.length
-    const text = body(buf.toString('utf8', start, end))
-    if (text !== null) {
-      const lower = text.toLowerCase()
-      for (let i = 0; i + 3 <= lower.length; i++) {
-        const g = lower.slice(i, i + 3)
-        const list = lists.get(g)
-        if (list === undefined) lists.set(g, [block])
-        else if (list[list.length - 1] !== block) list.push(block)
-      }
-    }
-    start = end + 1
-    if (start - blockStart >= blockBytes || start >= buf.length) {
-      ends.push(Math.min(start, buf.length))
-      blockStart = start
-      block++
-    }
+  for (let start = 0; start < buf.length; ) {
+    const end = buf.indexOf(0x0a, Math.min(start + blockBytes, buf.length - 1))
+    start = end < 0 ? buf.length : end + 1
+    ends.push(start)
   }
-  const grams = new Map<string, Uint8Array>()
   const width = Math.ceil(ends.length / 8)
-  for (const [g, list] of lists) {
-    const bits = new Uint8Array(width)
-    for (const b of list) bits[b >> 3]! |= 1 << (b & 7)
-    grams.set(g, bits)
+  const lastBlock = new Int32Array(ASCII_GRAMS).fill(-1)
+  const ascii = new Map<number, Uint8Array>()
+  const grams = new Map<string, Uint8Array>()
+  for (let block = 0; block < ends.length; block++) {
+    const lower = buf.toString('utf8', block === 0 ? 0 : ends[block - 1], ends[block]).toLowerCase()
+    const byte = block >> 3
+    const bit = 1 << (block & 7)
+    let a = lower.charCodeAt(0)
+    let b = lower.charCodeAt(1)
+    for (let i = 2; i < lower.length; i++) {
+      const c = lower.charCodeAt(i)
+      if ((a | b | c) < 0x80) {
+        const k = (a << 14) | (b << 7) | c
+        if (lastBlock[k] !== block) {
+          lastBlock[k] = block
+          let bits = ascii.get(k)
+          if (bits === undefined) ascii.set(k, (bits = new Uint8Array(width)))
+          bits[byte]! |= bit
+        }
+      } else {
+        const g = lower.slice(i - 2, i + 1)
+        let bits = grams.get(g)
+        if (bits === undefined) grams.set(g, (bits = new Uint8Array(width)))
+        bits[byte]! |= bit
+      }
+      a = b
+      b = c
+    }
   }
+  for (const [k, bits] of ascii) grams.set(String.fromCharCode(k >> 14, (k >> 7) & 0x7f, k & 0x7f), bits)
   return { bytes: buf.length, ends, grams }
 }
 
-/** The blocks (indices, ascending) that can hold a body containing every term. */
-export function candidateBlocks(index: SegmentIndex, terms: readonly string[]): number[] {
+/** The blocks (indices, ascending) that can hold a body containing every term (`safe`: the terms that may narrow). */
+export function candidateBlocks(index: SegmentIndex, terms: readonly string[], safe: (term: string) => boolean): number[] {
   const all = index.ends.map((_, i) => i)
   let mask: Uint8Array | null = null
   for (const t of terms) {
+    if (!safe(t)) continue
     for (let i = 0; i + 3 <= t.length; i++) {
       const bits = index.grams.get(t.slice(i, i + 3))
       if (bits === undefined) return []

@@ -23,7 +23,7 @@ export const OFFLOAD_QUEUE_MAX = 256
  */
 export const OFFLOAD_NICE_INCREMENT = 10
 
-export type OffloadTask = 'search-segment' | 'compact-journal'
+export type OffloadTask = 'search-segment' | 'compact-journal' | 'index-segment'
 
 /** `dist/workers/<task>.js`, relative to this compiled file (`dist/src/offload/pool.js`). */
 export function taskFile(task: OffloadTask): string {

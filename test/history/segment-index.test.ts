@@ -15,6 +15,7 @@ import { buildQuery, matches, type HistoryRecord } from '../../src/history/query
 import { searchHistory } from '../../src/history/search.js'
 import { buildSegmentIndex, candidateBlocks, indexPathOf, readSegmentIndex } from '../../src/history/segment-index.js'
 import searchSegment from '../../workers/search-segment.js'
+import { HISTORY_INDEX_BACKFILL_DELAY_MS, SegmentIndexer } from '../../src/history/indexer.js'
 
 const pool = new OffloadPool()
 after(() => pool.close())
@@ -37,13 +38,15 @@ function records(n: number): HistoryRecord[] {
 describe('per-segment search index', () => {
   test('candidate blocks: every trigram of every term; short terms narrow nothing; an unknown trigram rules a block out', () => {
     const lines = ['alpha beta', 'gamma delta', 'alpha omega'].map((body, i) => JSON.stringify({ seq: i, body }))
-    const idx = buildSegmentIndex(Buffer.from(lines.join('\n') + '\n'), (l) => (JSON.parse(l) as { body: string }).body, 1)
+    const idx = buildSegmentIndex(Buffer.from(lines.join('\n') + '\n'), 1)
     assert.equal(idx.ends.length, 3, 'one line per block at this block size')
-    assert.deepEqual(candidateBlocks(idx, ['alpha']), [0, 2])
-    assert.deepEqual(candidateBlocks(idx, ['alpha', 'mega']), [2])
-    assert.deepEqual(candidateBlocks(idx, ['zzz']), [])
-    assert.deepEqual(candidateBlocks(idx, ['al']), [0, 1, 2], 'two characters: no trigram')
-    assert.deepEqual(candidateBlocks(idx, []), [0, 1, 2])
+    const any = () => true
+    assert.deepEqual(candidateBlocks(idx, ['alpha'], any), [0, 2])
+    assert.deepEqual(candidateBlocks(idx, ['alpha', 'mega'], any), [2])
+    assert.deepEqual(candidateBlocks(idx, ['zzz'], any), [])
+    assert.deepEqual(candidateBlocks(idx, ['al'], any), [0, 1, 2], 'two characters: no trigram')
+    assert.deepEqual(candidateBlocks(idx, [], any), [0, 1, 2])
+    assert.deepEqual(candidateBlocks(idx, ['zzz'], (t) => t !== 'zzz'), [0, 1, 2], 'a term that may not narrow does not')
   })
 
   test('sealed segments are indexed on first read; results equal a full scan; later searches read only candidate blocks', async () => {
@@ -100,6 +103,34 @@ describe('per-segment search index', () => {
       await fresh.close()
     }
     assert.ok(readSegmentIndex(seg.path, size) !== null && readSegmentIndex(other.path, statSync(other.path).size) !== null, 'rebuilt')
+    await log.close()
+  })
+
+  test('the indexer indexes a segment when the log seals it, and sealed segments without an index a little after start', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'hidx-')), 'history')
+    const first = new HistoryLog(dir, { segmentBytes: 20_000 })
+    const all = records(600)
+    for (const r of all.slice(0, 300)) {
+      first.append(r)
+      if (r.seq % 50 === 0) await first.flushed()
+    }
+    await first.close()
+    const before = first.segments().slice(0, -1)
+    assert.ok(before.length >= 2)
+    assert.ok(before.every((s) => !existsSync(indexPathOf(s.path))), 'no indexer: no index')
+
+    const log = new HistoryLog(dir, { segmentBytes: 20_000 })
+    new SegmentIndexer(log, pool)
+    for (const r of all.slice(300)) {
+      log.append(r)
+      if (r.seq % 50 === 0) await log.flushed()
+    }
+    await log.flushed()
+    const sealed = log.segments().slice(0, -1)
+    const deadline = Date.now() + HISTORY_INDEX_BACKFILL_DELAY_MS + 10_000
+    while (Date.now() < deadline && !sealed.every((s) => existsSync(indexPathOf(s.path)))) await new Promise((r) => setTimeout(r, 50))
+    for (const s of sealed) assert.ok(readSegmentIndex(s.path, statSync(s.path).size), `${s.path} indexed`)
+    assert.ok(!existsSync(indexPathOf(log.segments().at(-1)!.path)), 'the open segment is not')
     await log.close()
   })
 })

@@ -13,6 +13,7 @@ import type { HistoryLog } from '../../history/log.js'
 import type { OffloadPool } from '../../offload/pool.js'
 import type { SearchQuery } from '../../history/query.js'
 import { searchHistory, type SearchResult } from '../../history/search.js'
+import { SegmentIndexer } from '../../history/indexer.js'
 
 /** Sends and inbounds kept for `/api/threads`, `/api/history/stats` and agent inboxes. */
 export const MESSAGE_HISTORY_MAX = 1_000
@@ -66,6 +67,7 @@ export class MessageHistory {
   constructor(deps: HistoryDeps) {
     this.#deps = deps
     this.#seq = deps.log.lastSeq
+    new SegmentIndexer(deps.log, deps.pool) // sealed segments get their search index in the pool
     deps.events.subscribe((ev) => {
       if (ev.event.kind === 'relay_inbound') this.#onInbound(ev.event)
       else if (ev.event.kind === 'agent_released') this.#inboxes.delete(ev.event.name)
