@@ -8,8 +8,9 @@
  * ($RELAY_CLIS_CACHE, else $XDG_CACHE_HOME/relay-broker/clis, else ~/.cache/relay-broker/clis),
  * starts one broker, and per CLI checks (checks.ts): ready from the prompt, a DM verified and
  * received once by the model, busy hold, an MCP tool call → verified DM to another agent, a
- * 3-line and a 3000-character message, the login wall → blocked, release leaves nothing; the
- * same through the headless provider for the CLIs that have one (headless.ts).
+ * 3-line and a 3000-character message, 3 agents started together with a DM each, the login wall
+ * → blocked, the untrusted folder (bypass flag and relay tools still there), release leaves
+ * nothing; then the headless provider for the CLIs that have one (headless.ts).
  * Prints a table per CLI and version; exits 1 when a check of a CLI named in --require failed.
  */
 import { execFileSync } from 'node:child_process'
@@ -32,7 +33,7 @@ function arg(name: string): string | undefined {
 
 const cache = arg('--cache') ?? process.env.RELAY_CLIS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'relay-broker', 'clis')
 const only = (arg('--only') ?? PINS.map((p) => p.name).join(',')).split(',')
-const required = (arg('--require') ?? 'claude,codex').split(',')
+const required = (arg('--require') ?? PINS.map((p) => p.name).join(',')).split(',')
 
 function installedVersion(pin: CliPin): string | null {
   const p = join(cache, 'node_modules', pin.pkg, 'package.json')
