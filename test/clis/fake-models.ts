@@ -15,6 +15,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { fitSchema } from './fit-schema.js'
 
 export const SLOW_REPLY_MS = 8_000
 const TOOL_DONE = 'TOOL-DONE'
@@ -287,32 +288,6 @@ function chatReply(body: any, reply: Reply, res: ServerResponse): void {
   send(null, { id, object: 'chat.completion.chunk', created, model, choices: [], usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } })
   send(null, '[DONE]')
   res.end()
-}
-
-/**
- * A value that fits a JSON schema: the first enum value, else a placeholder of the type. gemini
- * 0.61 asks for JSON before and after a turn (its model router's `model_choice`, its
- * `next_speaker` check); both schemas list the answer that lets the turn go on as the user
- * intended first (`flash`, `user`).
- */
-function fitSchema(schema: any): unknown {
-  if (Array.isArray(schema?.enum) && schema.enum.length > 0) return schema.enum[0]
-  switch (String(schema?.type ?? '').toLowerCase()) {
-    case 'object': {
-      const out: Record<string, unknown> = {}
-      for (const [k, v] of Object.entries(schema.properties ?? {})) out[k] = fitSchema(v)
-      return out
-    }
-    case 'array':
-      return []
-    case 'boolean':
-      return false
-    case 'number':
-    case 'integer':
-      return 0
-    default:
-      return 'fake'
-  }
 }
 
 // ---- the server ----------------------------------------------------------------------------
