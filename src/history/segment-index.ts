@@ -14,6 +14,7 @@
  * to the segment (temp file + rename; it is a cache: a torn, stale or unreadable index is rebuilt).
  * Pure apart from the file reads and writes: no imports of ours.
  */
+import { randomBytes } from 'node:crypto'
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 
 /** Blocks end at the first line end past this many bytes. */
@@ -112,7 +113,7 @@ export function writeSegmentIndex(segmentPath: string, index: SegmentIndex): voi
   const grams: Record<string, string> = {}
   for (const [g, bits] of index.grams) grams[g] = Buffer.from(bits).toString('base64')
   const path = indexPathOf(segmentPath)
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp` // two pool threads may write the same index at once
   try {
     writeFileSync(tmp, JSON.stringify({ v: INDEX_VERSION, bytes: index.bytes, ends: index.ends, grams }), { mode: 0o600 })
     renameSync(tmp, path)
