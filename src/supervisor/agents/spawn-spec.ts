@@ -92,7 +92,7 @@ export interface PreparedSpawn {
  * 27.2 → 23.8 MiB PSS (4 agents, twice), and a 30 MB output flood took less CPU, not more, on the
  * loaded 2-core machine (1.6–1.9 s instead of 2.4–2.7 s; peak RSS 98 instead of 93 MiB).
  */
-export const CHILD_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded']
+export const CHILD_NODE_FLAGS = ['--max-semi-space-size=1', '--single-threaded', '--optimize-for-size']
 
 export function prepareSpawn(req: SpawnRequest, brokerCwd: string, defaultChannels: readonly string[]): PreparedSpawn {
   const problem = nameProblem(agentNameSchema, req.name) // the API checked it too; state.json and other callers too
