@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { PassThrough } from 'node:stream'
 import type { z } from 'zod'
+import { FRAME_ERROR_CODES } from '../../src/protocol/errors.js'
 import {
   BROKER_TO_WORKER_TYPES,
   brokerToWorkerSchema,
@@ -27,15 +28,7 @@ import {
 
 // ── helpers ──────────────────────────────────────────────────────────────────
 
-const KNOWN_CODES: ReadonlySet<FrameErrorCode> = new Set<FrameErrorCode>([
-  'frame_too_large',
-  'truncated_frame',
-  'invalid_frame',
-  'unknown_type',
-  'invalid_payload',
-  'invalid_delivery',
-  'invalid_outgoing_frame'
-])
+const KNOWN_CODES: ReadonlySet<string> = new Set<string>(FRAME_ERROR_CODES)
 /** Codes after which the decoder stops for good. */
 const FATAL_CODES: ReadonlySet<FrameErrorCode> = new Set<FrameErrorCode>(['frame_too_large', 'truncated_frame'])
 
