@@ -8,7 +8,8 @@ import assert from 'node:assert/strict'
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { TestBroker, waitUntil } from '../e2e/harness.js'
+import { spawnSync } from 'node:child_process'
+import { REPO, TestBroker, waitUntil } from '../e2e/harness.js'
 
 const NOBODY = 65534
 
@@ -55,6 +56,9 @@ describe('run_as', { concurrency: 2 }, () => {
     } finally {
       await b.stop()
     }
+    // The second broker runs as nobody: it must be able to reach the checkout (a 0700 clone dir cannot be).
+    const reachable = spawnSync('test', ['-r', join(REPO, 'bin', 'broker')], { uid: NOBODY, gid: NOBODY }).status === 0
+    assert.ok(reachable, `uid ${NOBODY} cannot read ${join(REPO, 'bin', 'broker')}: clone the repo where other users can reach it (no 0700 parent dir)`)
     const home = sharedDir()
     const state = join(home, 'state')
     mkdirSync(state, { mode: 0o700 })
