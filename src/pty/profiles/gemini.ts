@@ -46,10 +46,16 @@ const trustMenu: AutoAnswerRule = {
   limits: { once: true }
 }
 
+/** The variable gemini reads to trust its workspace; the broker sets it (catalogue `startEnv`) unless the agent's env does. */
+const TRUST_WORKSPACE_ENV = 'GEMINI_CLI_TRUST_WORKSPACE'
+
+/** The agent's env said not to trust the folder: the banner is the user's choice, not a dialog to answer. */
+const userDistrustsFolder = (): boolean => process.env[TRUST_WORKSPACE_ENV] === 'false'
+
 const untrustedBanner: AutoAnswerRule = {
   id: 'gemini.untrusted_banner',
   answer: 'open /permissions to trust the folder',
-  match: (s) => s.text.includes('folder is untrusted') && s.text.includes('/permissions'),
+  match: (s) => !userDistrustsFolder() && s.text.includes('folder is untrusted') && s.text.includes('/permissions'),
   delayMs: GEMINI_UNTRUSTED_BANNER_DELAY_MS,
   keys: ['/permissions\n'],
   limits: { once: true },

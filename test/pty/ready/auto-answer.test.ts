@@ -163,6 +163,20 @@ describe('limits', () => {
     assert.equal(h.answerer.sends('gemini.untrusted_banner'), 1, 'the banner rule itself is once')
   })
 
+  test('Gemini untrusted banner is left alone when the agent’s env says not to trust the folder', async () => {
+    const before = process.env.GEMINI_CLI_TRUST_WORKSPACE
+    process.env.GEMINI_CLI_TRUST_WORKSPACE = 'false'
+    try {
+      const h = harness('gemini', await screenAt('gemini-untrusted-banner'))
+      await h.run(0, 2_000)
+      assert.equal(h.answerer.sends('gemini.untrusted_banner'), 0)
+      assert.equal(h.writes.length, 0)
+    } finally {
+      if (before === undefined) delete process.env.GEMINI_CLI_TRUST_WORKSPACE
+      else process.env.GEMINI_CLI_TRUST_WORKSPACE = before
+    }
+  })
+
   test('MCP approval with its options cut off is approved after 5 s of the header alone', async () => {
     const h = harness('cursor', await screenAt('cursor-mcp-approval-partial'))
     await h.run(0, 4_950)
