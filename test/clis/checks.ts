@@ -148,7 +148,25 @@ export class CliRun {
   }
 }
 
-const rand = (): string => Math.random().toString(36).slice(2, 8)
+export const rand = (): string => Math.random().toString(36).slice(2, 8)
+
+/**
+ * A runner of checks into `results`: each check's row and its printed line; a throw is a failed
+ * row. `prefix` names a group of checks (`headless: `) in both.
+ */
+export function checkRunner(results: CheckResult[], prefix = ''): (check: string, fn: () => Promise<CheckResult>) => Promise<void> {
+  return async (check, fn) => {
+    const name = prefix + check
+    try {
+      const r = await fn()
+      results.push(prefix ? { ...r, check: name } : r)
+      process.stderr.write(`${r.ok === null ? 'n/a ' : r.ok ? 'pass' : 'FAIL'} ${name}: ${r.detail}\n`)
+    } catch (err) {
+      results.push({ check: name, ok: false, detail: `error: ${(err as Error).message}` })
+      process.stderr.write(`FAIL ${name}: ${(err as Error).message}\n`)
+    }
+  }
+}
 
 /** Every check for one CLI; never throws (a broken step is a failed row). */
 export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckResult[]> {
@@ -163,16 +181,7 @@ export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckR
   const env = configure(pin.name, join(root, 'home'), ctx.models.url, false)
   const agent = `${tag}-a`
   const peer = `${tag}-peer`
-  const step = async (check: string, fn: () => Promise<CheckResult>): Promise<void> => {
-    try {
-      const r = await fn()
-      results.push(r)
-      process.stderr.write(`${r.ok === null ? 'n/a ' : r.ok ? 'pass' : 'FAIL'} ${check}: ${r.detail}\n`)
-    } catch (err) {
-      results.push({ check, ok: false, detail: `error: ${(err as Error).message}` })
-      process.stderr.write(`FAIL ${check}: ${(err as Error).message}\n`)
-    }
-  }
+  const step = checkRunner(results)
 
   await ctx.broker.spawnAgent(peer, ECHO_CLI)
   let ready = false

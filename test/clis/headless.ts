@@ -10,15 +10,13 @@ import { mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ECHO_CLI } from '../e2e/harness.js'
-import { agentPids, CliRun, type CheckResult, type Ctx } from './checks.js'
+import { agentPids, checkRunner, CliRun, rand, type CheckResult, type Ctx } from './checks.js'
 import { configure, type CliPin } from './setups.js'
 
 const READY_WAIT_MS = 60_000
 const RELEASE_SETTLE_MS = 1_500
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
-const rand = (): string => Math.random().toString(36).slice(2, 8)
-
 /** Every headless check for one CLI; never throws (a broken step is a failed row). */
 export async function runHeadless(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckResult[]> {
   const results: CheckResult[] = []
@@ -30,17 +28,7 @@ export async function runHeadless(pin: CliPin, bin: string, ctx: Ctx): Promise<C
   const env = configure(pin.name, join(root, 'home'), ctx.models.url, false)
   const agent = `${tag}-a`
   const peer = `${tag}-peer`
-  const step = async (check: string, fn: () => Promise<CheckResult>): Promise<void> => {
-    const name = `headless: ${check}`
-    try {
-      const r = await fn()
-      results.push({ ...r, check: name })
-      process.stderr.write(`${r.ok === null ? 'n/a ' : r.ok ? 'pass' : 'FAIL'} ${name}: ${r.detail}\n`)
-    } catch (err) {
-      results.push({ check: name, ok: false, detail: `error: ${(err as Error).message}` })
-      process.stderr.write(`FAIL ${name}: ${(err as Error).message}\n`)
-    }
-  }
+  const step = checkRunner(results, 'headless: ')
 
   await ctx.broker.spawnAgent(peer, ECHO_CLI)
   const spawnedAtMs = Date.now()
