@@ -133,29 +133,29 @@ export default function searchSegment(input: SearchSegmentInput): SearchSegmentO
   }
   try {
     const size = fstatSync(fd).size
-    const index = input.sealed ? cachedIndex(input.path, size) : null
+    let index = input.sealed ? cachedIndex(input.path, size) : null
+    // Without an index the segment is read whole; a sealed one gets its index built from that read.
+    let whole: Buffer | null = null
     if (index === null) {
-      const buf = readRange(fd, 0, size)
-      out.bytes = buf.length
+      whole = readRange(fd, 0, size)
+      out.bytes = whole.length
       if (!input.sealed) {
-        scan(buf, query, scope, limit, out)
+        scan(whole, query, scope, limit, out)
         return out
       }
-      const built = buildSegmentIndex(buf)
-      writeSegmentIndex(input.path, built)
-      remember(input.path, built)
-      for (const b of candidateBlocks(built, query.terms, narrows).reverse()) {
-        if (out.hits.length >= limit) break
-        const [from, to] = blockRange(built, b)
-        scan(buf.subarray(from, to), query, scope, limit, out)
-      }
-      return out
+      index = buildSegmentIndex(whole)
+      writeSegmentIndex(input.path, index)
+      remember(input.path, index)
     }
     for (const b of candidateBlocks(index, query.terms, narrows).reverse()) {
       if (out.hits.length >= limit) break
       const [from, to] = blockRange(index, b)
-      const buf = readRange(fd, from, to)
-      out.bytes += buf.length
+      let buf: Buffer
+      if (whole !== null) buf = whole.subarray(from, to)
+      else {
+        buf = readRange(fd, from, to)
+        out.bytes += buf.length
+      }
       scan(buf, query, scope, limit, out)
     }
     return out
