@@ -14,8 +14,8 @@
  * to the segment (temp file + rename; it is a cache: a torn, stale or unreadable index is rebuilt).
  * Pure apart from the file reads and writes: no imports of ours.
  */
-import { randomBytes } from 'node:crypto'
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
+import { writeFileAtomicSync } from '../protocol/atomic-file.js'
 
 /** Blocks end at the first line end past this many bytes. */
 export const INDEX_BLOCK_BYTES = 64 * 1024
@@ -108,21 +108,17 @@ export function blockRange(index: SegmentIndex, i: number): [number, number] {
   return [i === 0 ? 0 : index.ends[i - 1]!, index.ends[i]!]
 }
 
-/** Writes the index next to its segment (temp file + rename; no fsync: a lost index is rebuilt). */
+/**
+ * Writes the index next to its segment, atomically (a unique temp file each time: two pool threads
+ * may write the same index at once). A failed write is left to the next search, which rebuilds it.
+ */
 export function writeSegmentIndex(segmentPath: string, index: SegmentIndex): void {
   const grams: Record<string, string> = {}
   for (const [g, bits] of index.grams) grams[g] = Buffer.from(bits).toString('base64')
-  const path = indexPathOf(segmentPath)
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp` // two pool threads may write the same index at once
   try {
-    writeFileSync(tmp, JSON.stringify({ v: INDEX_VERSION, bytes: index.bytes, ends: index.ends, grams }), { mode: 0o600 })
-    renameSync(tmp, path)
+    writeFileAtomicSync(indexPathOf(segmentPath), JSON.stringify({ v: INDEX_VERSION, bytes: index.bytes, ends: index.ends, grams }))
   } catch {
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // never written
-    }
+    // not written: searches read the segment whole until an index is
   }
 }
 

@@ -23,8 +23,8 @@
  * last good fdatasync: the waiting creations are refused, the stage lines cut with them wait again.
  */
 import { closeSync, ftruncateSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { dirname } from 'node:path'
+import { tempPathFor } from '../../protocol/atomic-file.js'
 import { openAppendNoFollow } from '../../protocol/safe-open.js'
 import type { OffloadPool } from '../../offload/pool.js'
 import type { DeliveryRecord, DeliveryStage } from './tracker.js'
@@ -199,7 +199,7 @@ export class DeliveryJournal {
   async compactInPool(pool: OffloadPool, keep: Iterable<DeliveryRecord>, modes: ReadonlyMap<string, string>): Promise<void> {
     if (this.#tail !== null || this.#closed) return
     this.sync() // what the worker replays is on disk
-    const tmp = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(6).toString('hex')}.tmp`)
+    const tmp = tempPathFor(this.path)
     const task: CompactJournalTask = { path: this.path, upToBytes: this.#bytes, keep: [...keep].map((r) => r.delivery_id), modes: [...modes], tmp }
     const tail: Buffer[] = (this.#tail = [])
     try {
