@@ -114,6 +114,22 @@ export class CliRun {
     return `(cursor at row ${res.body.cursor?.[0]}, column ${res.body.cursor?.[1]})\n${res.body.screen.split('\n').map((r: string, i: number) => `${String(i).padStart(2)}|${r}`).join('\n')}`
   }
 
+  /**
+   * Whether the relay MCP tools were offered to the model in an agent turn since `sinceMs`: listed
+   * among the turn's tools, among the tools a CLI defers (claude: named for its ToolSearch), or
+   * handed over by a tool search.
+   */
+  toolsOffered(sinceMs: number): CheckResult {
+    const turns = this.#ctx.models.recorded.filter((r) => r.agentTurn && r.atMs >= sinceMs)
+    const first = turns.findIndex((r) => r.tools.some((t) => /message_dm_send/.test(t)) || /message_dm_send/.test(r.resultText))
+    const names = first === -1 ? [] : [...new Set(turns[first]!.tools.filter((t) => /message_dm_send/.test(t)))]
+    return {
+      check: 'relay MCP tools offered',
+      ok: first !== -1,
+      detail: first === -1 ? `in none of ${turns.length} turns` : `${names.join(', ') || 'by tool search'} (turn ${first + 1} of ${turns.length})`
+    }
+  }
+
   /** Asks `agent`'s model to DM `peer` through the relay MCP tool: the peer's delivery verified, the tool's result back at the model. */
   async toolCall(agent: string, peer: string): Promise<{ ok: boolean; detail: string }> {
     const ctx = this.#ctx
@@ -234,18 +250,7 @@ export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckR
     return { check: 'MCP tool call → verified DM to another agent', ok: t.ok, detail: t.detail }
   })
 
-  await step('relay MCP tools offered', async () => {
-    // Offered: listed among the turn's tools, among the tools a CLI defers (claude: named for its
-    // ToolSearch), or handed over by a tool search.
-    const turns = ctx.models.recorded.filter((r) => r.agentTurn && r.atMs >= spawnedAtMs)
-    const first = turns.findIndex((r) => r.tools.some((t) => /message_dm_send/.test(t)) || /message_dm_send/.test(r.resultText))
-    const names = first === -1 ? [] : [...new Set(turns[first]!.tools.filter((t) => /message_dm_send/.test(t)))]
-    return {
-      check: 'relay MCP tools offered',
-      ok: first !== -1,
-      detail: first === -1 ? `in none of ${turns.length} turns` : `${names.join(', ') || 'by tool search'} (turn ${first + 1} of ${turns.length})`
-    }
-  })
+  await step('relay MCP tools offered', async () => run.toolsOffered(spawnedAtMs))
 
   const m3 = `TRI${rand()}`
   await step('3-line message', () => run.message('3-line message', agent, `first line ${m3}\nsecond line\nthird line END${m3}`, `END${m3}`))

@@ -53,13 +53,7 @@ export async function runHeadless(pin: CliPin, bin: string, ctx: Ctx): Promise<C
       return { check: 'MCP tool call → verified DM to another agent', ok: t.ok, detail: t.detail }
     })
 
-    await step('relay MCP tools offered', async () => {
-      // Listed among the turn's tools, or handed over by a tool search (claude defers MCP tools).
-      const turns = ctx.models.recorded.filter((r) => r.agentTurn && r.atMs >= spawnedAtMs)
-      const first = turns.findIndex((r) => r.tools.some((t) => /message_dm_send/.test(t)) || /message_dm_send/.test(r.resultText))
-      const names = first === -1 ? [] : turns[first]!.tools.filter((t) => /message_dm_send/.test(t))
-      return { check: 'relay MCP tools offered', ok: first !== -1, detail: first === -1 ? `in none of ${turns.length} turns` : `${names.join(', ') || 'by tool search'} (turn ${first + 1} of ${turns.length})` }
-    })
+    await step('relay MCP tools offered', async () => run.toolsOffered(spawnedAtMs))
   }
 
   await step('release leaves nothing', async () => {
