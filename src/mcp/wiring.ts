@@ -11,15 +11,15 @@
 import { writeFileAtomicSync } from '../protocol/atomic-file.js'
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { McpWiringKind } from '../catalog/clis.js'
+import { installPath } from '../catalog/install.js'
 import { WiringError } from '../errors/index.js'
 export { WiringError } from '../errors/index.js'
 
 /** The MCP server's name in every CLI: tools appear as `mcp__relaycast__<tool>` (the reminder's names). */
 export const MCP_SERVER_NAME = 'relaycast'
 /** `bin/broker` of this installation. */
-export const BROKER_BIN_PATH = fileURLToPath(new URL('../../../bin/broker', import.meta.url))
+export const BROKER_BIN_PATH = installPath('bin', 'broker')
 export const IDENTITY_VARS = ['RELAY_BROKER_URL', 'RELAY_AGENT_NAME', 'RELAY_AGENT_TOKEN'] as const
 
 /** A JSON config file in the agent's cwd: `set` is merged in at `key` (a dotted path), other keys kept. */

@@ -8,7 +8,7 @@
  * at least one, at a lower priority: the supervisor's own loop keeps a core.
  */
 import { availableParallelism } from 'node:os'
-import { fileURLToPath } from 'node:url'
+import { installPath } from '../catalog/install.js'
 import type { Piscina } from 'piscina'
 
 /** A pool thread with nothing to do exits after this long. */
@@ -25,9 +25,9 @@ export const OFFLOAD_NICE_INCREMENT = 10
 
 export type OffloadTask = 'search-segment' | 'compact-journal' | 'index-segment'
 
-/** `dist/workers/<task>.js`, relative to this compiled file (`dist/src/offload/pool.js`). */
+/** `dist/workers/<task>.js` of this installation. */
 export function taskFile(task: OffloadTask): string {
-  return fileURLToPath(new URL(`../../workers/${task}.js`, import.meta.url))
+  return installPath('dist', 'workers', `${task}.js`)
 }
 
 export class OffloadPool {

@@ -6,14 +6,11 @@
  */
 import { readFile } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { fileURLToPath } from 'node:url'
+import { installPath } from '../../catalog/install.js'
 import { BrokerError } from '../../errors/index.js'
 import { sendError } from '../reply.js'
 
 export const UI_PREFIX = '/ui'
-
-/** `dist/src/api/ui/static.js` → the repository root. */
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
@@ -24,7 +21,7 @@ const TYPES: Record<string, string> = {
 
 const SCRIPTS = ['main', 'api', 'agents', 'terminal', 'messages', 'charts', 'dom']
 
-/** URL path under /ui → file under the repository root. */
+/** URL path under /ui → file under the installation's root. */
 const FILES = new Map<string, string>([
   ['/ui/', 'ui/static/index.html'],
   ['/ui/style.css', 'ui/static/style.css'],
@@ -57,7 +54,7 @@ export async function serveUi(req: IncomingMessage, res: ServerResponse, pathnam
   }
   const file = FILES.get(pathname)
   let body: Buffer | null = null
-  if (file) body = await readFile(ROOT + file).catch(() => null)
+  if (file) body = await readFile(installPath(file)).catch(() => null)
   if (!body) {
     sendError(res, new BrokerError('not_found', file ? `${pathname} is not built (run npm run build)` : { path: pathname }))
     return
