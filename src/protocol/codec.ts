@@ -8,7 +8,8 @@
  * A body that is not msgpack, or msgpack that fails the schema, is skipped: its length
  * was known, so the next frame still starts at a known offset and decoding continues.
  */
-import { Packr, Unpackr } from 'msgpackr'
+import { Packr } from 'msgpackr/pack'
+import { Unpackr } from 'msgpackr/unpack'
 import type { z } from 'zod'
 import { FRAME_HEADER_BYTES, FRAME_MAX_BYTES, PROTOCOL_VERSION } from './constants.js'
 import { FrameError } from './errors.js'

@@ -6,6 +6,8 @@
  * the ones the published SDK clients read (docs/api-agents.md, docs/delivery.md).
  */
 import { z } from 'zod'
+import { EPHEMERAL_KINDS } from './event-kinds.js'
+export { EPHEMERAL_KINDS, eventAgent } from './event-kinds.js'
 
 const agent = { name: z.string() }
 const delivery = { name: z.string(), delivery_id: z.string(), event_id: z.string() }
@@ -106,14 +108,6 @@ export function parseWsMessage(value: unknown): BrokerEvent | z.infer<typeof rep
   if (typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'replay_gap') return replayGapSchema.parse(value)
   const { seq, ...event } = value as Record<string, unknown>
   if (seq !== undefined) z.number().int().positive().parse(seq)
-  else if (!EPHEMERAL_KINDS.has(event.kind as BrokerEventKind)) throw new Error(`event ${String(event.kind)} arrived without a seq`)
+  else if (!EPHEMERAL_KINDS.has(String(event.kind))) throw new Error(`event ${String(event.kind)} arrived without a seq`)
   return brokerEventSchema.parse(event)
-}
-
-/** Kinds that are broadcast but never numbered or replayed. */
-export const EPHEMERAL_KINDS: ReadonlySet<BrokerEventKind> = new Set<BrokerEventKind>(['worker_stream', 'delivery_active'])
-
-/** The agent an event is about, if it is about one. */
-export function eventAgent(event: BrokerEvent): string | null {
-  return 'name' in event ? event.name : null
 }

@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino'
 import type { EventBus } from '../observe/events.js'
-import { eventAgent } from '../../protocol/events.js'
+import { eventAgent } from '../../protocol/event-kinds.js'
 import type { SpawnRequest } from './spawn-spec.js'
 
 /** What task-exit needs of the runtime (the runtime is one; a narrow view keeps the import one-way). */

@@ -2,7 +2,8 @@
  * The broker's event stream: every event gets a `seq` (unless ephemeral), is serialised to JSON
  * once, kept in a replay ring, and handed to every subscriber (the `/ws` connections).
  */
-import { EPHEMERAL_KINDS, type BrokerEvent, type BrokerEventKind } from '../../protocol/events.js'
+import { EPHEMERAL_KINDS } from '../../protocol/event-kinds.js'
+import type { BrokerEvent, BrokerEventKind } from '../../protocol/events.js'
 
 /** Events kept for `/ws?sinceSeq=` replay. */
 export const EVENT_REPLAY_CAPACITY = 1000

@@ -3,7 +3,7 @@
  * crashes, restarts, releases, permanent deaths, delivery outcomes — fed by AgentLifecycle and
  * by the event stream. Reading (`/api/metrics`) is in routes-health.ts via `metricsSnapshot`.
  */
-import { eventAgent } from '../../protocol/events.js'
+import { eventAgent } from '../../protocol/event-kinds.js'
 import type { EventBus } from './events.js'
 
 export type AgentStatus = 'starting' | 'healthy' | 'restarting' | 'dead' | 'released' | 'exited'
