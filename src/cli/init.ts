@@ -6,7 +6,7 @@
  *   [--nats URL [--team T] [--node ID] [--nats-token|--nats-user/--nats-password|--nats-creds FILE] [--nats-tls-ca|-cert|-key FILE]]
  */
 import { randomBytes } from 'node:crypto'
-import { isIPv6, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { createLogger } from '../protocol/log.js'
 import { createApiServer } from '../api/server.js'
 import { BrokerLock, LockHeldError } from '../supervisor/process/lock.js'
@@ -18,6 +18,7 @@ import { readPreviousAgents } from '../supervisor/agents/records.js'
 import type { FleetCall, FleetReply, Hub } from '../hub/types.js'
 import { RuntimeHubHost } from '../fleet/host.js'
 import { flagNumber, flagString, parseArgs, UsageError } from './args.js'
+import { startupCode } from './startup-code.js'
 
 /** Env var that shortens the owner lease (tests); read once, in `cli/init.ts`. */
 export const OWNER_LEASE_ENV = 'RELAY_OWNER_LEASE_MS'
@@ -37,9 +38,12 @@ function csv(value: string | undefined): string[] {
     .filter((s) => s.length > 0)
 }
 
-/** A bind address as a URL host: an IPv6 address in brackets (`::1` → `[::1]`). */
+/**
+ * A bind address as a URL host: an IPv6 address in brackets (`::1` → `[::1]`). Only an IPv6
+ * literal has a ':' (node's `isIPv6` would compile its large pattern on the start-up path).
+ */
 export function urlHost(bind: string): string {
-  return isIPv6(bind) ? `[${bind}]` : bind
+  return bind.includes(':') ? `[${bind}]` : bind
 }
 
 export async function runInitCommand(argv: string[]): Promise<void> {
@@ -176,7 +180,7 @@ export async function runInitCommand(argv: string[]): Promise<void> {
   rt.messaging.onStartupComplete()
   // Remote work (deliveries from other nodes, fleet calls) is taken once local agents are back.
   await rt.hub.start(url)
-  log.info({ url, root: paths.root, mode: paths.mode, name }, 'broker ready')
+  log.info({ url, root: paths.root, mode: paths.mode, name, startup: startupCode() }, 'broker ready')
 
   rt.onShutdown(() => {
     api.close()
