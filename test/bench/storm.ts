@@ -2,11 +2,13 @@
  * 50 agents on the 2-core machine: a spawn storm (all spawned at once), then 1000 messages fanned
  * out across them (round robin, 25 in flight). Every delivery must end verified exactly once:
  * lost = not verified; duplicated = typed twice (two `injecting` facts in the agent's facts file, or
- * two injected/verified events for one delivery id). The supervisor's loop delay p99 meanwhile.
+ * two injected/verified events for one delivery id). The supervisor's loop delay p99 meanwhile, against
+ * a bare node's on the same machine at the same time (loop-floor.ts): the CPU contention every process sees.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { TestBroker } from '../e2e/harness.js'
+import { startLoopFloor } from './loop-floor.js'
 import { sleep, type Row } from './table.js'
 
 const AGENTS = Number(process.env.BENCH_STORM_AGENTS ?? 50)
@@ -48,6 +50,7 @@ export async function runStormBench(): Promise<Row[]> {
     const stormLoop = (await broker.api('GET', '/api/metrics')).body.broker.event_loop_delay_ms
 
     await broker.api('POST', '/api/metrics/reset')
+    const floor = startLoopFloor()
     const m0 = performance.now()
     const ids: string[] = []
     let next = 0
@@ -66,6 +69,7 @@ export async function runStormBench(): Promise<Row[]> {
     await events.waitCount(ended, MESSAGES, 600_000).catch(() => {})
     const fanMs = performance.now() - m0
     const loop = (await broker.api('GET', '/api/metrics')).body.broker.event_loop_delay_ms
+    const loopFloor = await floor.stop()
     await sleep(200) // stragglers: a second verified would show up here
 
     const count = (kind: string) => {
@@ -86,7 +90,15 @@ export async function runStormBench(): Promise<Row[]> {
       { figure: `then ${MESSAGES} messages fanned out across the ${AGENTS}: lost`, value: lost, unit: 'count', floor: null, target: '0', pass: lost === 0 },
       { figure: `    … duplicated (typed or verified twice)`, value: typedTwice.size, unit: 'count', floor: null, target: '0', pass: typedTwice.size === 0 },
       { figure: `    … all ${MESSAGES} ended in`, value: fanMs, unit: 'ms', floor: null, target: '', pass: null },
-      { figure: `    … supervisor loop delay p99 during the fan-out (max ${loop.max} ms)`, value: loop.p99, unit: 'ms', floor: null, target: '< 20 ms', pass: loop.p99 < 20 }
+      {
+        figure: `    … supervisor loop delay p99 during the fan-out (max ${loop.max} ms)`,
+        value: loop.p99,
+        unit: 'ms',
+        floor: loopFloor.p99,
+        floorNote: `(an idle node's loop meanwhile, max ${loopFloor.max} ms)`,
+        target: '≤ floor + 20 ms',
+        pass: loop.p99 <= loopFloor.p99 + 20
+      }
     ]
   } finally {
     clearInterval(renew)
