@@ -152,7 +152,7 @@ export interface InputView {
 /** Rows above the cursor row that may still belong to the input box. */
 export const INPUT_BOX_ROWS_ABOVE = 3
 /** A horizontal rule: the top edge of an input box (claude, gemini); above it is history. */
-const RULE_ROW = /^\s*[─━═]{10,}\s*$/
+const RULE_ROW = /^\s*[\u2500\u2501\u2550]{10,}\s*$/ // ─ ━ ═
 
 /** The rows just above the cursor row, nearest first, up to INPUT_BOX_ROWS_ABOVE and never past a horizontal rule. */
 export function inputRowsAbove(rows: readonly string[], cursorIndex: number): string[] {

@@ -93,7 +93,7 @@ const PROMPT_GLYPHS = ['❯', '>']
  * The turn spinner (2.1.332: `✻ Actualizing…`), drawn before the status line says
  * `esc to interrupt`; the finished form (`✻ Churned for 2s · done`) has no ellipsis after the word.
  */
-const SPINNER_ROW = /^\s*[✻✽✶✢✳·*]\s+\S+…/
+const SPINNER_ROW = /^\s*[\u273B\u273D\u2736\u2722\u2733·*]\s+\S+\u2026/ // ✻ ✽ ✶ ✢ ✳ …
 
 function blocked(rows: readonly string[]): string | null {
   const text = joined(rows)

@@ -31,7 +31,7 @@ const modelUpgrade: AutoAnswerRule = {
  * `← for agents`) follows. A bare composer counts only after this much quiet.
  */
 export const CODEX_BARE_COMPOSER_SETTLE_MS = 2_500
-const STATUS_LINE = /^\s+\S.* · \/|← for agents/
+const STATUS_LINE = /^\s+\S.* · \/|\u2190 for agents/ // ←
 
 function blocked(rows: readonly string[]): string | null {
   const text = joined(rows)

@@ -8,9 +8,9 @@ import type { AnswerScreen, KeyStep } from '../ready/auto-answer.js'
 const UP = '\x1b[A'
 const DOWN = '\x1b[B'
 /** A horizontal rule: nothing but box-drawing horizontals, at least this many. */
-const RULE = /^[─━═╌┄-]{20,}$/
+const RULE = /^[\u2500\u2501\u2550\u254C\u2504-]{20,}$/ // ─ ━ ═ ╌ ┄
 /** Glyphs CLIs put before the highlighted option of a menu. */
-const SELECTED = /^\s*[❯›>▶●]\s*\S/
+const SELECTED = /^\s*[\u276F\u203A>\u25B6\u25CF]\s*\S/ // ❯ › ▶ ●
 /** Rows between the highlighted option and the wanted one, at most (one menu). */
 const MENU_MAX_ROWS = 12
 

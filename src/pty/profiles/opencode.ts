@@ -12,7 +12,7 @@ import { executeDialogRule } from './execute.js'
 import { compact, joined } from './match.js'
 import { TUI_SUBMIT } from '../inject/submit.js'
 
-const PROGRESS_BAR = /^\s*[⬝■]{6,}/
+const PROGRESS_BAR = /^\s*[\u2B1D\u25A0]{6,}/ // ⬝ ■
 
 export const opencodeProfile: CliProfile = Object.freeze<CliProfile>({
   name: 'opencode',

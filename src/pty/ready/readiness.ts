@@ -155,7 +155,7 @@ export function blankScreen(rows: readonly string[]): boolean {
 }
 
 const DIALOG_TEXT_MAX_CHARS = 400
-const RULE_ROW = /^[─━═╌┄\-\s]*$/
+const RULE_ROW = /^[\u2500\u2501\u2550\u254C\u2504\-\s]*$/ // ─ ━ ═ ╌ ┄
 
 /** A dialog's rows as one line for a blocked reason: non-blank rows (rules dropped), whitespace collapsed, bounded. */
 export function dialogText(rows: readonly string[]): string {
