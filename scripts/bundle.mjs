@@ -26,7 +26,6 @@ const TRAINING_STEP_TIMEOUT_MS = 60_000
 /** What src/cli/bundle.ts expects around a bundle (it gives the module's five CommonJS arguments). */
 const SCRIPT_OPEN = '(function (exports, require, module, __filename, __dirname) {'
 const SCRIPT_CLOSE = '\n})'
-const MINIFY = process.env.MINIFY === '1'
 
 /** The CLI's main imports each command's module lazily: a bundle inlines its own command only. */
 const CLI_MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js')
@@ -64,10 +63,13 @@ async function bundle(command) {
     // the code finds its installation from its own URL (src/catalog/install.ts)
     define: { 'import.meta.url': '__bundle_url' },
     // the file is one function expression, compiled as is by the loader (no second copy of the source)
-  banner: { js: `${SCRIPT_OPEN}"use strict";var __bundle_url = require("node:url").pathToFileURL(__filename).href;` },
-  footer: { js: SCRIPT_CLOSE },
-  minifyWhitespace: MINIFY,
-  minifySyntax: MINIFY,
+    banner: { js: `${SCRIPT_OPEN}"use strict";var __bundle_url = require("node:url").pathToFileURL(__filename).href;` },
+    footer: { js: SCRIPT_CLOSE },
+    // without comments the file is Latin-1 (esbuild escapes other characters in code): V8 keeps a
+    // Latin-1 source at one byte per character, any other at two. Names stay, for stack traces.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'external',
     logLevel: 'warning'
   })
 }

@@ -66,12 +66,17 @@ test('only init, pty and headless have bundles; RELAY_BROKER_NO_BUNDLE=1 or a mi
   assert.equal(loadBundle(join(tmpdir(), 'no-such-bundle.js')), null)
 })
 
-test('the build wrote a bundle for each bundled command, with no import() in it', () => {
+test('the build wrote a bundle for each bundled command: no import() in it, and Latin-1 only', () => {
   for (const command of BUNDLED_COMMANDS) {
     const file = bundleFile(command)
     assert.ok(existsSync(file), `${command} has no bundle: did npm run build run scripts/bundle.mjs?`)
     // a function V8 takes from the code cache has no dynamic-import callback: import() would throw
-    assert.doesNotMatch(readFileSync(file, 'utf8'), /\bimport\(\s*["'`]/, `${command}'s bundle still has an import()`)
+    const text = readFileSync(file, 'utf8')
+    assert.doesNotMatch(text, /\bimport\(\s*["'`]/, `${command}'s bundle still has an import()`)
+    // one character above U+00FF (a glyph in a regex literal: write it \uXXXX) and V8 keeps the whole
+    // source, every process's largest string, at two bytes per character
+    const wide = /[^\u0000-\u00ff]/.exec(text)
+    assert.equal(wide, null, `${command}'s bundle is not Latin-1: ${JSON.stringify(text.slice((wide?.index ?? 0) - 40, (wide?.index ?? 0) + 10))}`)
   }
 })
 
