@@ -1,5 +1,5 @@
 /** Request schemas at the edge (zod). Aliased fields are merged first: the first spelling present wins. */
-import { z } from 'zod'
+import * as z from 'zod'
 import { spawnRequest, type SpawnRequest } from '../supervisor/agents/spawn-spec.js'
 import { restartPolicyWithDefaults } from '../supervisor/agents/restart-policy.js'
 import type { SendRequest } from '../supervisor/delivery/engine.js'

@@ -1,6 +1,6 @@
 /** Request bodies: size limit (413), JSON parsing (400), zod validation at the edge. */
 import type { IncomingMessage } from 'node:http'
-import type { z } from 'zod'
+import type * as z from 'zod'
 import { nameProblem } from '../protocol/names.js'
 import type { BrokerError, ErrorFamily } from '../errors/index.js'
 import { apiError, zodProblems } from './reply.js'

@@ -6,7 +6,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import { z } from 'zod'
+import * as z from 'zod'
 import { BROKER_VERSION } from '../protocol/constants.js'
 import { AgentApiError, type AgentClient } from './agent-client.js'
 import { MCP_SERVER_NAME } from './wiring.js'

@@ -4,7 +4,7 @@
  * other direction's schema before they are written (`send_frame` / `send_event`).
  */
 import type { Readable, Writable } from 'node:stream'
-import type { z } from 'zod'
+import type * as z from 'zod'
 import { encodeFrame, envelope, FrameDecoder } from './codec.js'
 import { FrameError } from './errors.js'
 import {

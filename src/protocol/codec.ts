@@ -10,7 +10,7 @@
  */
 import { Packr } from 'msgpackr/pack'
 import { Unpackr } from 'msgpackr/unpack'
-import type { z } from 'zod'
+import type * as z from 'zod'
 import { FRAME_HEADER_BYTES, FRAME_MAX_BYTES, PROTOCOL_VERSION } from './constants.js'
 import { FrameError } from './errors.js'
 

@@ -5,7 +5,7 @@
  * `brokerEventSchema` (strict objects: an unexpected or missing field fails). The field names are
  * the ones the published SDK clients read (docs/api-agents.md, docs/delivery.md).
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { EPHEMERAL_KINDS } from './event-kinds.js'
 export { EPHEMERAL_KINDS, eventAgent } from './event-kinds.js'
 

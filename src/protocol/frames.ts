@@ -5,7 +5,7 @@
  * Envelope: `{ v, type, request_id, payload }`. Each frame type has
  * one payload schema; anything else is refused by the decoder with a coded error.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 
 const requestId = z.string().nullable()
 const u16 = z.number().int().min(0).max(65_535)

@@ -10,7 +10,7 @@
  *
  * So a name can never hold a path separator, `..`, a control character, a blank or a NUL.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 
 export const NAME_MAX_CHARS = 64
 export const THREAD_ID_MAX_CHARS = 128

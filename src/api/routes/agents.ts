@@ -8,7 +8,7 @@ import type { RouteContext, Routes } from '../router.js'
 import { parseSend } from '../schemas.js'
 import { readJson, validate } from '../validate.js'
 import { performSearch, performSend } from './messages.js'
-import { z } from 'zod'
+import * as z from 'zod'
 import { ResultRejected } from '../../supervisor/agents/results.js'
 
 /** Default and largest page of `GET /api/agent/inbox`. */

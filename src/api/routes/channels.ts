@@ -1,5 +1,5 @@
 /** `POST /api/spawned/{name}/subscribe` and `/unsubscribe`. */
-import { z } from 'zod'
+import * as z from 'zod'
 import { subscribeChannels, unsubscribeChannels } from '../../supervisor/agents/channels.js'
 import { channelSchema } from '../../protocol/names.js'
 import { sendJson } from '../reply.js'

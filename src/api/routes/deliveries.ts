@@ -2,7 +2,7 @@
  * Delivery routes: a delivery's stage and history, dead letters (list, redeliver), and the
  * inbound delivery mode with its parked messages.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { DeliveryRecord } from '../../supervisor/delivery/tracker.js'
 import { apiError, sendJson } from '../reply.js'
 import type { RouteContext, Routes } from '../router.js'

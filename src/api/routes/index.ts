@@ -9,7 +9,7 @@ import { apiError, orFamilyA, sendJson } from '../reply.js'
 import { Router, type RouteContext, type Routes } from '../router.js'
 import { parseSpawn } from '../schemas.js'
 import { readJson, validate } from '../validate.js'
-import { z } from 'zod'
+import * as z from 'zod'
 import { OWNER_LEASE_MS } from '../../supervisor/config.js'
 
 const shutdownSchema = z.object({ keep_agents: z.boolean().optional(), keepAgents: z.boolean().optional() }).passthrough()

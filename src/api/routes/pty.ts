@@ -1,7 +1,7 @@
 /**
  * Per-agent terminal routes: snapshot, input, resize, model switch, interrupt.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { BrokerError } from '../../errors/index.js'
 import { inputWriterFor } from '../ws/input-writer.js'
 import { interruptKeyFor } from '../ws/interrupt.js'

@@ -1,5 +1,5 @@
 /** Broker-wide views: status, config, preflight. */
-import { z } from 'zod'
+import * as z from 'zod'
 import { sendJson } from '../reply.js'
 import type { RouteContext, Routes } from '../router.js'
 import { readJson, validate } from '../validate.js'

@@ -1,5 +1,5 @@
 /** `POST /api/observer-token` (admin key only) and `GET /api/whoami` (which role a credential has). */
-import { z } from 'zod'
+import * as z from 'zod'
 import { apiError, sendJson } from '../reply.js'
 import type { RouteContext, Routes } from '../router.js'
 import { readJson, validate } from '../validate.js'

@@ -1,5 +1,5 @@
 /** What travels over NATS, checked with zod when it arrives (another node may run another version). */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { FleetCall, RemoteDelivery, StageReport } from '../types.js'
 
 export const remoteDeliverySchema = z.object({

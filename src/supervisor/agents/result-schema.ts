@@ -3,7 +3,7 @@
  * zod's `fromJSONSchema`, and used to check what the agent submits. Mismatches come back as a
  * short list of `path: problem` lines the agent can act on.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { ResultSchemaError } from '../../errors/index.js'
 export { ResultSchemaError } from '../../errors/index.js'
 

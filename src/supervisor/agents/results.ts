@@ -4,7 +4,7 @@
  * `agent_result{name, result_id, data, final, metadata?}` (what a 9.x `waitForResult` reads).
  * A final result ends a task agent (task-exit.ts).
  */
-import type { z } from 'zod'
+import type * as z from 'zod'
 import { newId } from '../delivery/tracker.js'
 import { checkResult, compileResultSchema, type JsonSchema } from './result-schema.js'
 import type { Logger } from 'pino'
