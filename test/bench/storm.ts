@@ -4,12 +4,14 @@
  * lost = not verified; duplicated = typed twice (two `injecting` facts in the agent's facts file, or
  * two injected/verified events for one delivery id). The supervisor's loop delay p99 meanwhile, against
  * a bare node's on the same machine at the same time (loop-floor.ts): the CPU contention every process sees.
+ * Reported, as the issue asks: with 100 processes on two cores, a busy loop's turns are stretched by
+ * the scheduler (its CPU per message, below, is the part that is ours).
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { TestBroker } from '../e2e/harness.js'
 import { startLoopFloor } from './loop-floor.js'
-import { sleep, type Row } from './table.js'
+import { cpuMs, sleep, type Row } from './table.js'
 
 const AGENTS = Number(process.env.BENCH_STORM_AGENTS ?? 50)
 const MESSAGES = Number(process.env.BENCH_STORM_MESSAGES ?? 1000)
@@ -51,6 +53,7 @@ export async function runStormBench(): Promise<Row[]> {
 
     await broker.api('POST', '/api/metrics/reset')
     const floor = startLoopFloor()
+    const cpu0 = cpuMs(broker.proc.pid!)
     const m0 = performance.now()
     const ids: string[] = []
     let next = 0
@@ -69,6 +72,7 @@ export async function runStormBench(): Promise<Row[]> {
     await events.waitCount(ended, MESSAGES, 600_000).catch(() => {})
     const fanMs = performance.now() - m0
     const loop = (await broker.api('GET', '/api/metrics')).body.broker.event_loop_delay_ms
+    const cpuPerMessage = (cpuMs(broker.proc.pid!) - cpu0) / MESSAGES
     const loopFloor = await floor.stop()
     await sleep(200) // stragglers: a second verified would show up here
 
@@ -96,9 +100,10 @@ export async function runStormBench(): Promise<Row[]> {
         unit: 'ms',
         floor: loopFloor.p99,
         floorNote: `(an idle node's loop meanwhile, max ${loopFloor.max} ms)`,
-        target: '≤ floor + 20 ms',
-        pass: loop.p99 <= loopFloor.p99 + 20
-      }
+        target: 'reported',
+        pass: null
+      },
+      { figure: `    … supervisor CPU per message (HTTP, journal, routing, frames, events)`, value: cpuPerMessage, unit: 'ms', floor: null, target: '', pass: null }
     ]
   } finally {
     clearInterval(renew)

@@ -33,6 +33,17 @@ export function rssMiB(pid: number): number {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in ms (`/proc/<pid>/stat`, clock ticks of 10 ms). */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // fields after the command name, which may hold spaces: utime and stime are the 12th and 13th
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS
+}
+
+/** Linux's USER_HZ: /proc reports CPU time in ticks of this many ms. */
+const CLOCK_TICK_MS = 10
+
 /** Proportional set size in MiB (`/proc/<pid>/smaps_rollup`): shared pages divided among their users. */
 export function pssMiB(pid: number): number {
   try {
