@@ -7,7 +7,7 @@
  * missing or rejected cache, only costs time: the command runs from `dist/src/` or compiles from
  * source. This module is what `bin/broker` loads first, so it imports node's own modules only.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -68,10 +68,27 @@ export function loadBundle(file: string): LoadedBundle | null {
   }
 }
 
-/** The bundle for `argv[0]`, unless it is not a bundled command, bundles are switched off or not built. */
+/**
+ * Whether `bundle` was made after `source` was compiled. `tsc` rewrites every file it emits, so a
+ * `tsc` run after `npm run build` leaves the bundles older than the modules: they are then stale
+ * and not used (the modules are).
+ */
+export function isFresh(bundle: string, source: string): boolean {
+  try {
+    return statSync(bundle).mtimeMs >= statSync(source).mtimeMs
+  } catch {
+    return false
+  }
+}
+
+/** The compiled CLI main the bundles are made from. */
+const CLI_MAIN = fileURLToPath(new URL('./main.js', import.meta.url))
+
+/** The bundle for `argv[0]`, unless it is not a bundled command, bundles are switched off, not built or stale. */
 export function loadCommandBundle(command: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedBundle | null {
   if (!isBundledCommand(command) || env[NO_BUNDLE_ENV] === '1') return null
-  return loadBundle(bundleFile(command))
+  const file = bundleFile(command)
+  return isFresh(file, CLI_MAIN) ? loadBundle(file) : null
 }
 
 /** `broker <argv>`: the CLI's main from the command's bundle when there is one, else from the modules. */

@@ -1,11 +1,11 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { BUNDLED_COMMANDS, bundleFile, CODE_CACHE_WRITE_ENV, loadBundle, loadCommandBundle, NO_BUNDLE_ENV } from '../../src/cli/bundle.js'
+import { BUNDLED_COMMANDS, bundleFile, CODE_CACHE_WRITE_ENV, isFresh, loadBundle, loadCommandBundle, NO_BUNDLE_ENV } from '../../src/cli/bundle.js'
 import { startupCode } from '../../src/cli/startup-code.js'
 import { BROKER_BIN } from '../e2e/harness.js'
 
@@ -64,6 +64,24 @@ test('only init, pty and headless have bundles; RELAY_BROKER_NO_BUNDLE=1 or a mi
   assert.equal(loadCommandBundle('mcp', {}), null)
   assert.equal(loadCommandBundle('init', { [NO_BUNDLE_ENV]: '1' }), null)
   assert.equal(loadBundle(join(tmpdir(), 'no-such-bundle.js')), null)
+})
+
+test('a bundle older than the compiled modules (tsc ran after the build) is stale', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bundle-'))
+  try {
+    const bundle = writeFixture(dir, '')
+    const source = join(dir, 'main.js')
+    writeFileSync(source, '')
+    const t = Date.now() / 1000
+    utimesSync(source, t - 60, t - 60)
+    utimesSync(bundle, t, t)
+    assert.equal(isFresh(bundle, source), true)
+    utimesSync(source, t + 60, t + 60)
+    assert.equal(isFresh(bundle, source), false)
+    assert.equal(isFresh(join(dir, 'missing.js'), source), false)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('the build wrote a bundle for each bundled command: no import() in it, and Latin-1 only', () => {
