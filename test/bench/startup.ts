@@ -2,7 +2,7 @@
  * Start-up and idle memory of the supervisor against bare node, both measured here:
  * exec → the "API listening" line vs `node -e 0` exec → exit, and idle RSS vs an idle bare node.
  */
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -68,6 +68,9 @@ async function brokerStart(idleRss: boolean): Promise<{ ms: number; rss: number;
 }
 
 export async function runStartupBench(): Promise<Row[]> {
+  // The build just wrote dist/ (and the bench before may have written more): a broker's start-up
+  // fsyncs its lock and state files, and would wait behind that writeback. Flushed first.
+  execFileSync('sync')
   const floor: number[] = []
   const start: number[] = []
   let startup = ''
