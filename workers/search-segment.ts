@@ -1,6 +1,8 @@
 /**
- * Pool task (src/offload/pool.ts): scan one history segment for a search, newest line first.
- * Returns at most `limit` matching records, newest first, and how many lines it parsed.
+ * Pool task (src/offload/pool.ts): scan history segments for a search, in the order given (newest
+ * first), each newest line first, until `limit` matches. Returns them newest first, how many
+ * segments it reached and how many lines it parsed. One task per run of segments: the supervisor's
+ * loop hears from the pool once per run, not once per segment.
  *
  * Fast path (ASCII terms, the usual case): the file's bytes are read as a Latin-1 string (a copy,
  * no UTF-8 decoding), lower-cased once (Latin-1 lower-casing never turns a byte into ASCII nor
@@ -23,17 +25,24 @@ import { blockRange, buildSegmentIndex, candidateBlocks, readSegmentIndex, write
 const INDEX_CACHE_MAX = 64
 const indexCache = new Map<string, SegmentIndex>()
 
-export interface SearchSegmentInput {
+export interface SegmentRef {
   path: string
-  query: SearchQuery
-  scope: SearchScope | null
-  limit: number
   /** The segment is no longer appended to: it may be read through its index. */
   sealed?: boolean
 }
 
+export interface SearchSegmentInput {
+  /** Newest first. */
+  segments: SegmentRef[]
+  query: SearchQuery
+  scope: SearchScope | null
+  limit: number
+}
+
 export interface SearchSegmentOutput {
   hits: HistoryRecord[]
+  /** Segments reached before `limit` was. */
+  scanned: number
   /** Lines parsed (the fast path leaves lines without the terms unparsed). */
   parsed: number
   bytes: number
@@ -122,30 +131,39 @@ function remember(path: string, index: SegmentIndex): void {
   if (indexCache.size > INDEX_CACHE_MAX) indexCache.delete(indexCache.keys().next().value!)
 }
 
-export default function searchSegment(input: SearchSegmentInput): SearchSegmentOutput {
-  const { query, scope, limit } = input
-  const out: SearchSegmentOutput = { hits: [], parsed: 0, bytes: 0 }
+export default function searchSegments(input: SearchSegmentInput): SearchSegmentOutput {
+  const out: SearchSegmentOutput = { hits: [], scanned: 0, parsed: 0, bytes: 0 }
+  for (const segment of input.segments) {
+    if (out.hits.length >= input.limit) break
+    out.scanned++
+    searchSegment(segment, input.query, input.scope, input.limit, out)
+  }
+  return out
+}
+
+/** Adds the matches of one segment to `out`, until it holds `limit`. */
+function searchSegment(segment: SegmentRef, query: SearchQuery, scope: SearchScope | null, limit: number, out: SearchSegmentOutput): void {
   let fd: number
   try {
-    fd = openSync(input.path, 'r')
+    fd = openSync(segment.path, 'r')
   } catch {
-    return out // rotated away meanwhile
+    return // rotated away meanwhile
   }
   try {
     const size = fstatSync(fd).size
-    let index = input.sealed ? cachedIndex(input.path, size) : null
+    let index = segment.sealed ? cachedIndex(segment.path, size) : null
     // Without an index the segment is read whole; a sealed one gets its index built from that read.
     let whole: Buffer | null = null
     if (index === null) {
       whole = readRange(fd, 0, size)
-      out.bytes = whole.length
-      if (!input.sealed) {
+      out.bytes += whole.length
+      if (!segment.sealed) {
         scan(whole, query, scope, limit, out)
-        return out
+        return
       }
       index = buildSegmentIndex(whole)
-      writeSegmentIndex(input.path, index)
-      remember(input.path, index)
+      writeSegmentIndex(segment.path, index)
+      remember(segment.path, index)
     }
     for (const b of candidateBlocks(index, query.terms, narrows).reverse()) {
       if (out.hits.length >= limit) break
@@ -158,7 +176,6 @@ export default function searchSegment(input: SearchSegmentInput): SearchSegmentO
       }
       scan(buf, query, scope, limit, out)
     }
-    return out
   } finally {
     closeSync(fd)
   }

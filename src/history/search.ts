@@ -1,7 +1,8 @@
 /**
- * A search over the on-disk history: the segments are scanned newest first, in waves of as many
- * segments as the pool has threads, each in a worker (workers/search-segment.ts); the loop only
- * merges the few hits. It stops after the wave that completes `limit` hits.
+ * A search over the on-disk history: the segments, newest first, are cut into as many runs of
+ * consecutive segments as the pool has threads, and each run is scanned by one task
+ * (workers/search-segment.ts), newest first, until it holds `limit` hits. The loop only joins the
+ * runs' hits in order and keeps the newest `limit`: one message from the pool per run.
  */
 import type { OffloadPool } from '../offload/pool.js'
 import type { HistoryLog } from './log.js'
@@ -21,10 +22,24 @@ export interface SearchResult {
   took_ms: number
 }
 
-interface SegmentOutput {
+interface SegmentsOutput {
   hits: HistoryRecord[]
+  scanned: number
   parsed: number
   bytes: number
+}
+
+/** `items` cut into `n` runs of consecutive items, the first runs one longer when it does not divide. */
+export function runsOf<T>(items: readonly T[], n: number): T[][] {
+  const runs: T[][] = []
+  const count = Math.max(1, Math.min(n, items.length))
+  let at = 0
+  for (let r = 0; r < count; r++) {
+    const size = Math.ceil((items.length - at) / (count - r))
+    runs.push(items.slice(at, at + size))
+    at += size
+  }
+  return runs
 }
 
 export async function searchHistory(
@@ -38,18 +53,17 @@ export async function searchHistory(
   await log.flushed() // everything accepted so far is in the files
   const segments = log.segments().reverse()
   const current = segments[0]
+  // All but the newest segment are sealed: they are read through their index (segment-index.ts).
+  const refs = segments.map((s) => ({ path: s.path, sealed: s !== current }))
+  const outs = segments.length === 0 ? [] : await Promise.all(runsOf(refs, pool.threads).map((run) => pool.run<SegmentsOutput>('search-segment', { segments: run, query, scope, limit })))
   const hits: HistoryRecord[] = []
   let scanned = 0
-  for (let i = 0; i < segments.length && hits.length < limit; i += pool.threads) {
-    const wave = segments.slice(i, i + pool.threads)
-    const outs = await Promise.all(
-      // All but the newest segment are sealed: they are read through their index (segment-index.ts).
-      wave.map((s) => pool.run<SegmentOutput>('search-segment', { path: s.path, query, scope, limit: limit - hits.length, sealed: s !== current }))
-    )
-    scanned += wave.length
-    for (const out of outs) hits.push(...out.hits)
+  for (const out of outs) {
+    // runs are newest first and each stops at `limit`: older runs matter only while hits are short
+    if (hits.length >= limit) break
+    hits.push(...out.hits)
+    scanned += out.scanned
   }
-  // Segments of one wave each fill up to the same cap: keep the newest `limit`.
   const truncated = hits.length >= limit
   hits.length = Math.min(hits.length, limit)
   return { hits, truncated, segments_scanned: scanned, segments_total: segments.length, took_ms: performance.now() - t0 }

@@ -85,7 +85,7 @@ describe('per-segment search index', () => {
     const seg = sealed.find((s) => readFileSync(s.path, 'utf8').includes('QuokkaFlux'))!
     const size = statSync(seg.path).size
     assert.ok(readSegmentIndex(seg.path, size)!.ends.length > 2, 'several blocks per segment')
-    const rare = searchSegment({ path: seg.path, query: buildQuery({ q: 'quokkaflux' }), scope: null, limit: 50, sealed: true })
+    const rare = searchSegment({ segments: [{ path: seg.path, sealed: true }], query: buildQuery({ q: 'quokkaflux' }), scope: null, limit: 50 })
     assert.ok(rare.bytes < size / 2, `rare term: ${rare.bytes} of ${size} bytes read`)
     assert.ok(rare.hits.length > 0)
 
