@@ -1,10 +1,10 @@
 // The start-up bundles (src/cli/bundle.ts), run by `npm run build` after tsc:
 //   node scripts/bundle.mjs
-// 1. esbuild writes dist/bundle/{init,pty,headless}.cjs: the compiled CLI main (dist/src/cli/main.js)
+// 1. esbuild writes dist/bundle/{init,pty,headless}.js: the compiled CLI main (dist/src/cli/main.js)
 //    with that one command inlined.
 // 2. A training run starts a broker and a `cat` agent, sends it one message and releases it, with
 //    RELAY_BROKER_WRITE_CODE_CACHE=1: `broker init` and `broker pty` write their V8 code caches once
-//    started. (No headless provider runs at build time: headless.cjs starts without a cache.)
+//    started. (No headless provider runs at build time: headless.js starts without a cache.)
 // A failed training run leaves no cache and only warns: the commands then compile from source.
 import { build } from 'esbuild'
 import { execFile, spawn } from 'node:child_process'
