@@ -29,10 +29,10 @@ interface SegmentsOutput {
   bytes: number
 }
 
-/** `items` cut into `n` runs of consecutive items, the first runs one longer when it does not divide. */
+/** `items` cut into `n` runs of consecutive items (fewer when there are fewer items), the first runs one longer when it does not divide. */
 export function runsOf<T>(items: readonly T[], n: number): T[][] {
   const runs: T[][] = []
-  const count = Math.max(1, Math.min(n, items.length))
+  const count = Math.min(n, items.length)
   let at = 0
   for (let r = 0; r < count; r++) {
     const size = Math.ceil((items.length - at) / (count - r))
@@ -55,7 +55,7 @@ export async function searchHistory(
   const current = segments[0]
   // All but the newest segment are sealed: they are read through their index (segment-index.ts).
   const refs = segments.map((s) => ({ path: s.path, sealed: s !== current }))
-  const outs = segments.length === 0 ? [] : await Promise.all(runsOf(refs, pool.threads).map((run) => pool.run<SegmentsOutput>('search-segment', { segments: run, query, scope, limit })))
+  const outs = await Promise.all(runsOf(refs, pool.threads).map((run) => pool.run<SegmentsOutput>('search-segment', { segments: run, query, scope, limit })))
   const hits: HistoryRecord[] = []
   let scanned = 0
   for (const out of outs) {

@@ -165,6 +165,6 @@ describe('runs of segments', () => {
     assert.deepEqual(runsOf([1, 2, 3, 4, 5, 6], 3), [[1, 2], [3, 4], [5, 6]])
     assert.deepEqual(runsOf([1, 2], 4), [[1], [2]])
     assert.deepEqual(runsOf([1, 2, 3], 1), [[1, 2, 3]])
-    assert.deepEqual(runsOf([], 2), [[]])
+    assert.deepEqual(runsOf([], 2), [])
   })
 })
