@@ -30,14 +30,14 @@ const RECEIVED_WAIT_MS = 20_000
 const DUPLICATE_WATCH_MS = 2_000
 const TOOL_WAIT_MS = 90_000
 const WALL_WAIT_MS = 40_000
-const RELEASE_SETTLE_MS = 1_500
+export const RELEASE_SETTLE_MS = 1_500
 /** Agents of one CLI started at the same moment (the spawn-storm check). */
 const TOGETHER_AGENTS = 3
 
 /** The DM tool's result as the broker's MCP server returns it (a delivery to the peer). */
 const DM_RESULT = /delivery_id|del_[0-9a-f]{8}/
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+export const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 
 /** Pids of processes whose environment names agent `name` (the CLI, its MCP servers, their children). */
 export function agentPids(name: string): number[] {
@@ -184,20 +184,33 @@ export function checkRunner(results: CheckResult[], prefix = ''): (check: string
   }
 }
 
-/** Every check for one CLI; never throws (a broken step is a failed row). */
-export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckResult[]> {
+/** What one run of checks starts from: its rows, names, a fresh folder with the CLI's home and project. */
+export interface RunSetup {
+  results: CheckResult[]
+  run: CliRun
+  root: string
+  cwd: string
+  env: Record<string, string>
+  agent: string
+  peer: string
+  step: ReturnType<typeof checkRunner>
+}
+
+export function setUpRun(pin: CliPin, ctx: Ctx, tag: string, rowPrefix = ''): RunSetup {
   const results: CheckResult[] = []
-  const tag = pin.name
-  const run = new CliRun(ctx, tag)
   const root = mkdtempSync(join(tmpdir(), `clis-${tag}-`))
   const cwd = join(root, 'project')
   mkdirSync(cwd)
   // What the user configured reaches the agent through the spawn's `env` (docs/api.md); the
   // executable's basename picks the profile.
   const env = configure(pin.name, join(root, 'home'), ctx.models.url, false)
-  const agent = `${tag}-a`
-  const peer = `${tag}-peer`
-  const step = checkRunner(results)
+  return { results, run: new CliRun(ctx, tag), root, cwd, env, agent: `${tag}-a`, peer: `${tag}-peer`, step: checkRunner(results, rowPrefix) }
+}
+
+/** Every check for one CLI; never throws (a broken step is a failed row). */
+export async function runCli(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckResult[]> {
+  const tag = pin.name
+  const { results, run, root, cwd, env, agent, peer, step } = setUpRun(pin, ctx, tag)
 
   await ctx.broker.spawnAgent(peer, ECHO_CLI)
   let ready = false

@@ -6,29 +6,14 @@
  * the broker wrote there; claude names them only through its tool search), release leaves nothing.
  * Not a test file.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { ECHO_CLI } from '../e2e/harness.js'
-import { agentPids, checkRunner, CliRun, rand, type CheckResult, type Ctx } from './checks.js'
-import { configure, type CliPin } from './setups.js'
+import { agentPids, rand, RELEASE_SETTLE_MS, secs, setUpRun, sleep, type CheckResult, type Ctx } from './checks.js'
+import type { CliPin } from './setups.js'
 
 const READY_WAIT_MS = 60_000
-const RELEASE_SETTLE_MS = 1_500
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
 /** Every headless check for one CLI; never throws (a broken step is a failed row). */
 export async function runHeadless(pin: CliPin, bin: string, ctx: Ctx): Promise<CheckResult[]> {
-  const results: CheckResult[] = []
-  const tag = `${pin.name}-hl`
-  const run = new CliRun(ctx, tag)
-  const root = mkdtempSync(join(tmpdir(), `clis-${tag}-`))
-  const cwd = join(root, 'project')
-  mkdirSync(cwd)
-  const env = configure(pin.name, join(root, 'home'), ctx.models.url, false)
-  const agent = `${tag}-a`
-  const peer = `${tag}-peer`
-  const step = checkRunner(results, 'headless: ')
+  const { results, run, cwd, env, agent, peer, step } = setUpRun(pin, ctx, `${pin.name}-hl`, 'headless: ')
 
   await ctx.broker.spawnAgent(peer, ECHO_CLI)
   const spawnedAtMs = Date.now()
